@@ -1,0 +1,49 @@
+//! Random identifiers and secrets, and the hashes we store instead of them.
+
+use rand::rngs::OsRng;
+use rand::{Rng, RngCore, TryRngCore};
+use sha2::{Digest, Sha256};
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// `n` bytes from the operating system's RNG, for anything that authenticates.
+pub fn os_random<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    // The OS RNG failing leaves no safe way to continue serving; this cannot fail on Linux.
+    OsRng.unwrap_err().fill_bytes(&mut buf);
+    buf
+}
+
+/// A short random URL-safe id (diagram ids, share ids). Not a secret: ids name things,
+/// ownership checks protect them.
+pub fn short_id(len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| BASE62[rng.random_range(0..BASE62.len())] as char)
+        .collect()
+}
+
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// A 32-byte cookie secret as lowercase hex.
+pub fn new_cookie_secret() -> String {
+    hex::encode(os_random::<32>())
+}
+
+/// Parses a cookie secret minted by [`new_cookie_secret`]; anything else is treated as absent.
+pub fn parse_cookie_secret(raw: &str) -> Option<[u8; 32]> {
+    if raw.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(raw, &mut out).ok()?;
+    Some(out)
+}
+
+/// Constant-time equality for secrets and CSRF tokens.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}

@@ -1,0 +1,223 @@
+//! The `Visitor` extractor: every browser request has a guest identity (a long random cookie)
+//! and, with accounts on, maybe a signed-in session. CSRF tokens derive from the guest cookie,
+//! which only our own pages can read.
+
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::de::DeserializeOwned;
+use tower_cookies::cookie::SameSite;
+use tower_cookies::cookie::time::Duration as CookieDuration;
+use tower_cookies::{Cookie, Cookies};
+
+use super::secret;
+use crate::db::diagrams::Owner;
+use crate::db::users::User;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "reef_session";
+pub const GUEST_COOKIE: &str = "reef_guest";
+
+#[derive(Debug, Clone)]
+pub struct Visitor {
+    pub user: Option<User>,
+    pub guest: [u8; 32],
+    /// SHA-256 of the session cookie, when signed in.
+    pub session: Option<[u8; 32]>,
+    pub csrf: String,
+    pub cookies: Cookies,
+}
+
+impl Visitor {
+    pub fn owner(&self) -> Owner {
+        match &self.user {
+            Some(user) => Owner::User(user.id),
+            None => Owner::Guest(self.guest),
+        }
+    }
+
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
+        if secret::ct_eq(self.csrf.as_bytes(), submitted.trim().as_bytes()) {
+            Ok(())
+        } else {
+            Err(AppError::Csrf)
+        }
+    }
+}
+
+/// A cookie as Reef sets them: HttpOnly, SameSite=Lax, path /, Secure behind HTTPS.
+pub fn make_cookie(name: &'static str, value: String, secure: bool, max_age_days: i64) -> Cookie<'static> {
+    let mut c = Cookie::new(name, value);
+    c.set_http_only(true);
+    c.set_same_site(SameSite::Lax);
+    c.set_path("/");
+    c.set_secure(secure);
+    c.set_max_age(CookieDuration::days(max_age_days));
+    c
+}
+
+pub fn removal_cookie(name: &'static str) -> Cookie<'static> {
+    let mut c = Cookie::new(name, "");
+    c.set_path("/");
+    c
+}
+
+fn csrf_for(guest: &[u8; 32]) -> String {
+    let mut input = b"reef-csrf-v1:".to_vec();
+    input.extend_from_slice(guest);
+    hex::encode(secret::sha256(&input))
+}
+
+impl<S> FromRequestParts<S> for Visitor
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(v) = parts.extensions.get::<Visitor>() {
+            return Ok(v.clone());
+        }
+        let state = AppState::from_ref(state);
+        let cookies = Cookies::from_request_parts(parts, &state)
+            .await
+            .map_err(|(_, msg)| AppError::Internal(msg.to_owned()))?;
+
+        let guest = match cookies
+            .get(GUEST_COOKIE)
+            .and_then(|c| secret::parse_cookie_secret(c.value()))
+        {
+            Some(raw) => secret::sha256(&raw),
+            None => {
+                let value = secret::new_cookie_secret();
+                let raw = secret::parse_cookie_secret(&value)
+                    .ok_or_else(|| AppError::Internal("guest id".into()))?;
+                cookies.add(make_cookie(
+                    GUEST_COOKIE,
+                    value,
+                    state.config.secure_cookies,
+                    400,
+                ));
+                secret::sha256(&raw)
+            }
+        };
+
+        let session = if state.config.accounts {
+            cookies
+                .get(SESSION_COOKIE)
+                .and_then(|c| secret::parse_cookie_secret(c.value()))
+                .map(|raw| secret::sha256(&raw))
+        } else {
+            None
+        };
+        let user = match session {
+            Some(hash) => {
+                let now = state.clock.now();
+                state
+                    .db
+                    .run(move |conn| crate::db::sessions::user(conn, &hash, now))
+                    .await?
+            }
+            None => None,
+        };
+        let visitor = Visitor {
+            session: user.as_ref().and(session),
+            user,
+            csrf: csrf_for(&guest),
+            guest,
+            cookies,
+        };
+        parts.extensions.insert(visitor.clone());
+        Ok(visitor)
+    }
+}
+
+/// A signed-in visitor. Without accounts the route does not exist; without a session the
+/// browser is sent to sign in.
+pub struct SignedIn {
+    pub user: User,
+    pub visitor: Visitor,
+}
+
+pub enum SignInRequired {
+    Error(AppError),
+    Redirect,
+}
+
+impl IntoResponse for SignInRequired {
+    fn into_response(self) -> Response {
+        match self {
+            SignInRequired::Error(e) => e.into_response(),
+            SignInRequired::Redirect => Redirect::to("/login").into_response(),
+        }
+    }
+}
+
+impl<S> FromRequestParts<S> for SignedIn
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = SignInRequired;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if !AppState::from_ref(state).config.accounts {
+            return Err(SignInRequired::Error(AppError::NotFound));
+        }
+        let visitor = Visitor::from_request_parts(parts, state)
+            .await
+            .map_err(SignInRequired::Error)?;
+        match visitor.user.clone() {
+            Some(user) => Ok(SignedIn { user, visitor }),
+            None => Err(SignInRequired::Redirect),
+        }
+    }
+}
+
+/// A urlencoded form whose `csrf` field has been checked against the visitor. Bodies over the
+/// limit, invalid UTF-8 and missing fields become friendly errors rather than plain text.
+pub struct CsrfForm<T>(pub T);
+
+#[derive(serde::Deserialize)]
+struct CsrfField {
+    #[serde(default)]
+    csrf: String,
+}
+
+impl<S, T> FromRequest<S> for CsrfForm<T>
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let visitor = Visitor::from_request_parts(&mut parts, state).await?;
+        let req = Request::from_parts(parts, body);
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::TooLarge
+                } else {
+                    AppError::BadRequest("The form could not be read.".into())
+                }
+            })?;
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(AppError::BadRequest(
+                "The form contained text that is not valid UTF-8.".into(),
+            ));
+        }
+        let field: CsrfField = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
+        visitor.check_csrf(&field.csrf)?;
+        let value = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
+            AppError::BadRequest(format!("The form is missing something: {e}."))
+        })?;
+        Ok(CsrfForm(value))
+    }
+}

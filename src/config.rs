@@ -1,0 +1,148 @@
+//! Command line and environment configuration, in one place.
+//! Every server setting is a `reef serve --flag` with a `REEF_*` environment variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "reef",
+    version,
+    about = "Reef: a self-hosted Mermaid diagram studio (one binary, one SQLite file)",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// With no subcommand, Reef serves (same flags as `reef serve`).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve(ServeArgs),
+    /// Manage accounts from the shell.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Exit 0 when the server at --url answers /healthz with 200 (for container health checks).
+    Healthcheck {
+        /// Base URL of the server to check.
+        #[arg(long, env = "REEF_HEALTHCHECK_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
+    /// Internal: a sandboxed Mermaid render worker speaking on stdin/stdout.
+    #[command(hide = true)]
+    RenderWorker,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Add {
+        /// Email address of the new account.
+        email: String,
+        /// Read the password from standard input (required, so it never lands in shell history).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DataArg {
+    /// Directory holding reef.db (created if missing).
+    #[arg(long = "data", env = "REEF_DATA", default_value = "./data")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Accounts {
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Signups {
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "REEF_BIND", default_value = "0.0.0.0:8080")]
+    pub bind: SocketAddr,
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Accounts: `on` adds sign-in, settings and API tokens; `off` is a guest-only editor.
+    #[arg(long, env = "REEF_ACCOUNTS", value_enum, default_value = "on")]
+    pub accounts: Accounts,
+    /// Sign-ups after the first account: `open` lets anyone register, `closed` only the shell.
+    #[arg(long, env = "REEF_SIGNUPS", value_enum, default_value = "closed")]
+    pub signups: Signups,
+    /// Mark cookies Secure (turn on when Reef is served over HTTPS).
+    #[arg(long, env = "REEF_SECURE_COOKIES", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true")]
+    pub secure_cookies: bool,
+    /// Public base URL used in share links, e.g. https://reef.example.net (default: the request's Host).
+    #[arg(long, env = "REEF_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+}
+
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    if (trimmed.starts_with("http://") || trimmed.starts_with("https://"))
+        && trimmed.len() > "https://".len()
+        && !trimmed.contains(char::is_whitespace)
+    {
+        Ok(trimmed.to_owned())
+    } else {
+        Err("must be an absolute http:// or https:// URL".to_owned())
+    }
+}
+
+/// The settings the running server needs, resolved from the command line.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub accounts: bool,
+    pub open_signups: bool,
+    pub secure_cookies: bool,
+    pub public_url: Option<String>,
+}
+
+impl From<&ServeArgs> for Config {
+    fn from(args: &ServeArgs) -> Self {
+        Self {
+            data_dir: args.data.dir.clone(),
+            accounts: args.accounts == Accounts::On,
+            open_signups: args.signups == Signups::Open,
+            secure_cookies: args.secure_cookies,
+            public_url: args.public_url.clone(),
+        }
+    }
+}
+
+impl Config {
+    /// A configuration for tests and embedding: accounts on, sign-ups closed.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            accounts: true,
+            open_signups: false,
+            secure_cookies: false,
+            public_url: None,
+        }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("reef.db")
+    }
+}

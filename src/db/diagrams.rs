@@ -1,0 +1,344 @@
+//! Diagrams, their revisions, the trash and share links.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::DbResult;
+
+/// Revisions kept per diagram; older ones are pruned on save.
+pub const REVISIONS_KEPT: i64 = 100;
+/// Trashed diagrams are purged after this long.
+pub const TRASH_SECS: i64 = 30 * 24 * 3600;
+
+/// Who owns a diagram: an account, or a guest identified by the hash of its cookie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    User(i64),
+    Guest([u8; 32]),
+}
+
+impl Owner {
+    /// The owner column and its value; column names are ours, values stay parameters.
+    fn column(&self) -> (&'static str, rusqlite::types::Value) {
+        match self {
+            Owner::User(id) => ("owner_user", (*id).into()),
+            Owner::Guest(hash) => ("owner_guest", hash.to_vec().into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Diagram {
+    pub id: String,
+    pub title: String,
+    pub source: String,
+    pub version: i64,
+    pub share_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub deleted_at: Option<i64>,
+}
+
+const COLUMNS: &str =
+    "id, title, source, version, share_id, created_at, updated_at, deleted_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Diagram> {
+    Ok(Diagram {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        source: r.get(2)?,
+        version: r.get(3)?,
+        share_id: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+        deleted_at: r.get(7)?,
+    })
+}
+
+/// Position in the newest-first listing: the last item's `(updated_at, id)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub updated_at: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.updated_at, self.id)
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let (at, id) = raw.split_once('.')?;
+        let valid_id = !id.is_empty() && id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric());
+        valid_id.then_some(())?;
+        Some(Self {
+            updated_at: at.parse().ok()?,
+            id: id.to_owned(),
+        })
+    }
+}
+
+/// A page of live diagrams, newest first, and the cursor of the next page if any.
+pub fn list(
+    conn: &Connection,
+    owner: &Owner,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> DbResult<(Vec<Diagram>, Option<Cursor>)> {
+    let (col, val) = owner.column();
+    let (at, id) = match after {
+        Some(c) => (c.updated_at, c.id.clone()),
+        None => (i64::MAX, String::new()),
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM diagrams
+          WHERE {col} = ?1 AND deleted_at IS NULL
+            AND (updated_at < ?2 OR (updated_at = ?2 AND (?3 = '' OR id < ?3)))
+          ORDER BY updated_at DESC, id DESC
+          LIMIT ?4"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut items = stmt
+        .query_map(params![val, at, id, (limit + 1) as i64], from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|d| Cursor {
+            updated_at: d.updated_at,
+            id: d.id.clone(),
+        })
+    } else {
+        None
+    };
+    Ok((items, next))
+}
+
+/// Diagrams in the owner's trash, most recently deleted first.
+pub fn trash(conn: &Connection, owner: &Owner) -> DbResult<Vec<Diagram>> {
+    let (col, val) = owner.column();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM diagrams WHERE {col} = ?1 AND deleted_at IS NOT NULL
+          ORDER BY deleted_at DESC LIMIT 500"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map([val], from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+/// The owner's diagram, trashed or not. Someone else's id is simply absent.
+pub fn get(conn: &Connection, owner: &Owner, id: &str) -> DbResult<Option<Diagram>> {
+    let (col, val) = owner.column();
+    let sql = format!("SELECT {COLUMNS} FROM diagrams WHERE id = ?1 AND {col} = ?2");
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(params![id, val], from_row)
+        .optional()?)
+}
+
+/// A live diagram by its share id, for the public read-only page.
+pub fn by_share_id(conn: &Connection, share_id: &str) -> DbResult<Option<Diagram>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM diagrams WHERE share_id = ?1 AND deleted_at IS NULL"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([share_id], from_row)
+        .optional()?)
+}
+
+fn insert_revision(conn: &Connection, d: &Diagram) -> DbResult<()> {
+    conn.execute(
+        "INSERT INTO revisions (diagram_id, version, title, source, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![d.id, d.version, d.title, d.source, d.updated_at],
+    )?;
+    conn.execute(
+        "DELETE FROM revisions WHERE diagram_id = ?1 AND version <= ?2",
+        params![d.id, d.version - REVISIONS_KEPT],
+    )?;
+    Ok(())
+}
+
+pub fn create(
+    conn: &mut Connection,
+    owner: &Owner,
+    id: &str,
+    title: &str,
+    source: &str,
+    now: i64,
+) -> DbResult<Diagram> {
+    let (col, val) = owner.column();
+    let tx = conn.transaction()?;
+    tx.execute(
+        &format!(
+            "INSERT INTO diagrams (id, {col}, title, source, version, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)"
+        ),
+        params![id, val, title, source, now],
+    )?;
+    let diagram = Diagram {
+        id: id.to_owned(),
+        title: title.to_owned(),
+        source: source.to_owned(),
+        version: 1,
+        share_id: None,
+        created_at: now,
+        updated_at: now,
+        deleted_at: None,
+    };
+    insert_revision(&tx, &diagram)?;
+    tx.commit()?;
+    Ok(diagram)
+}
+
+#[derive(Debug)]
+pub enum Saved {
+    Ok(Diagram),
+    NotFound,
+    /// The caller edited an older version; nothing was written.
+    Stale(Diagram),
+}
+
+/// Replaces title and source, bumping the version and keeping a revision. With
+/// `expected_version`, a concurrent edit is refused instead of silently overwritten.
+pub fn update(
+    conn: &mut Connection,
+    owner: &Owner,
+    id: &str,
+    title: &str,
+    source: &str,
+    expected_version: Option<i64>,
+    now: i64,
+) -> DbResult<Saved> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let Some(current) = get(&tx, owner, id)?.filter(|d| d.deleted_at.is_none()) else {
+        return Ok(Saved::NotFound);
+    };
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Ok(Saved::Stale(current));
+    }
+    if current.title == title && current.source == source {
+        return Ok(Saved::Ok(current));
+    }
+    // Keep `updated_at` strictly increasing per diagram so listings and ETags move.
+    let updated_at = now.max(current.updated_at);
+    let next = Diagram {
+        title: title.to_owned(),
+        source: source.to_owned(),
+        version: current.version + 1,
+        updated_at,
+        ..current
+    };
+    tx.execute(
+        "UPDATE diagrams SET title = ?1, source = ?2, version = ?3, updated_at = ?4 WHERE id = ?5",
+        params![next.title, next.source, next.version, next.updated_at, next.id],
+    )?;
+    insert_revision(&tx, &next)?;
+    tx.commit()?;
+    Ok(Saved::Ok(next))
+}
+
+/// Moves a diagram to the trash (and turns its share link off). Returns false if absent.
+pub fn trash_one(conn: &Connection, owner: &Owner, id: &str, now: i64) -> DbResult<bool> {
+    let (col, val) = owner.column();
+    let n = conn.execute(
+        &format!(
+            "UPDATE diagrams SET deleted_at = ?1, share_id = NULL
+              WHERE id = ?2 AND {col} = ?3 AND deleted_at IS NULL"
+        ),
+        params![now, id, val],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn restore(conn: &Connection, owner: &Owner, id: &str) -> DbResult<bool> {
+    let (col, val) = owner.column();
+    let n = conn.execute(
+        &format!(
+            "UPDATE diagrams SET deleted_at = NULL
+              WHERE id = ?1 AND {col} = ?2 AND deleted_at IS NOT NULL"
+        ),
+        params![id, val],
+    )?;
+    Ok(n == 1)
+}
+
+/// Removes diagrams that have been in the trash for longer than [`TRASH_SECS`].
+pub fn purge_trash(conn: &Connection, now: i64) -> DbResult<usize> {
+    Ok(conn.execute(
+        "DELETE FROM diagrams WHERE deleted_at IS NOT NULL AND deleted_at < ?1",
+        [now - TRASH_SECS],
+    )?)
+}
+
+/// Turns the share link on (keeping an existing id) or off. Returns the diagram as it now is.
+pub fn set_share(
+    conn: &Connection,
+    owner: &Owner,
+    id: &str,
+    new_share_id: Option<&str>,
+) -> DbResult<Option<Diagram>> {
+    let (col, val) = owner.column();
+    conn.execute(
+        &format!(
+            "UPDATE diagrams SET share_id = CASE WHEN ?1 IS NULL THEN NULL ELSE coalesce(share_id, ?1) END
+              WHERE id = ?2 AND {col} = ?3 AND deleted_at IS NULL"
+        ),
+        params![new_share_id, id, val],
+    )?;
+    Ok(get(conn, owner, id)?.filter(|d| d.deleted_at.is_none()))
+}
+
+#[derive(Debug, Clone)]
+pub struct Revision {
+    pub version: i64,
+    pub title: String,
+    pub source: String,
+    pub created_at: i64,
+}
+
+/// Revision headers and sources, newest first (at most [`REVISIONS_KEPT`]).
+pub fn revisions(conn: &Connection, diagram_id: &str) -> DbResult<Vec<Revision>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT version, title, source, created_at FROM revisions
+          WHERE diagram_id = ?1 ORDER BY version DESC",
+    )?;
+    let rows = stmt
+        .query_map([diagram_id], |r| {
+            Ok(Revision {
+                version: r.get(0)?,
+                title: r.get(1)?,
+                source: r.get(2)?,
+                created_at: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub fn revision(conn: &Connection, diagram_id: &str, version: i64) -> DbResult<Option<Revision>> {
+    Ok(conn
+        .query_row(
+            "SELECT version, title, source, created_at FROM revisions
+              WHERE diagram_id = ?1 AND version = ?2",
+            params![diagram_id, version],
+            |r| {
+                Ok(Revision {
+                    version: r.get(0)?,
+                    title: r.get(1)?,
+                    source: r.get(2)?,
+                    created_at: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Moves every diagram a guest made into an account (on sign-up or sign-in).
+pub fn claim_guest(conn: &Connection, guest: &[u8; 32], user_id: i64) -> DbResult<usize> {
+    Ok(conn.execute(
+        "UPDATE diagrams SET owner_user = ?1, owner_guest = NULL WHERE owner_guest = ?2",
+        params![user_id, &guest[..]],
+    )?)
+}

@@ -1,0 +1,125 @@
+//! SQLite storage: a pooled connection per blocking task, versioned migrations, and the
+//! per-table query modules. Nothing here knows about HTTP.
+
+pub mod diagrams;
+pub mod sessions;
+pub mod users;
+
+use std::path::Path;
+use std::time::Duration;
+
+use r2d2::Pool;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::Connection;
+
+/// Migrations in order; entry `i` brings a database from `user_version` i to i + 1.
+/// Existing entries are never edited once released.
+const MIGRATIONS: &[&str] = &[include_str!("../../schema.sql")];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database pool error: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error(
+        "this database was written by a newer version of Reef (schema version {found}, this build knows up to {known}); refusing to open it. Upgrade Reef or restore a backup."
+    )]
+    TooNew { found: i64, known: i64 },
+    #[error("could not create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database task failed: {0}")]
+    Task(String),
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+/// The connection pool. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: Pool<SqliteConnectionManager>,
+}
+
+fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;",
+    )
+}
+
+impl Db {
+    /// Opens (creating if needed) `reef.db` in `dir` and applies pending migrations.
+    pub fn open(dir: &Path) -> DbResult<Self> {
+        std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let path = dir.join("reef.db");
+        // Check the version on a plain connection first so that a newer database is refused
+        // before any pragma (such as journal_mode) could change the file.
+        {
+            let mut conn = Connection::open(&path)?;
+            conn.busy_timeout(Duration::from_secs(5))?;
+            migrate(&mut conn)?;
+        }
+        let manager = SqliteConnectionManager::file(&path).with_init(configure);
+        let pool = Pool::builder()
+            .max_size(8)
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        Ok(Self { pool })
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> DbResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> DbResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| DbError::Task(e.to_string()))?
+    }
+
+    /// A synchronous connection for command-line tools.
+    pub fn conn(&self) -> DbResult<r2d2::PooledConnection<SqliteConnectionManager>> {
+        Ok(self.pool.get()?)
+    }
+}
+
+fn migrate(conn: &mut Connection) -> DbResult<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(DbError::TooNew {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    configure(conn)?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        // PRAGMA does not take parameters; the value is our own integer.
+        tx.execute_batch(&format!("PRAGMA user_version = {}", index + 1))?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "applied database migration");
+    }
+    Ok(())
+}
+
+/// Liveness probe: the database answers a trivial query.
+pub fn ping(conn: &Connection) -> DbResult<()> {
+    conn.query_row("SELECT 1", [], |_| Ok(()))?;
+    Ok(())
+}

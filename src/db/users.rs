@@ -1,0 +1,122 @@
+//! Accounts: email (case-insensitive, unique), argon2id password hash, admin flag.
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::DbResult;
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub is_admin: bool,
+}
+
+#[derive(Debug)]
+pub enum Created {
+    Ok(User),
+    DuplicateEmail,
+    /// Sign-ups are closed and this would not be the first account.
+    Closed,
+}
+
+/// Creates an account. When `only_if_first` is set (closed sign-ups from the browser), the
+/// insert happens only if no account exists yet, checked in the same write transaction so two
+/// racing first sign-ups cannot both become admin. The first account is always admin.
+pub fn create(
+    conn: &mut Connection,
+    email: &str,
+    password_hash: &str,
+    only_if_first: bool,
+    force_admin: bool,
+    now: i64,
+) -> DbResult<Created> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let count: i64 = tx.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    if only_if_first && count > 0 {
+        return Ok(Created::Closed);
+    }
+    let taken: bool = tx.query_row(
+        "SELECT EXISTS(SELECT 1 FROM users WHERE email = ?1)",
+        [email],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Ok(Created::DuplicateEmail);
+    }
+    let is_admin = count == 0 || force_admin;
+    tx.execute(
+        "INSERT INTO users (email, password_hash, is_admin, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![email, password_hash, is_admin, now],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.commit()?;
+    Ok(Created::Ok(User {
+        id,
+        email: email.to_owned(),
+        is_admin,
+    }))
+}
+
+pub fn count(conn: &Connection) -> DbResult<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
+}
+
+/// The account and its password hash, for sign-in.
+pub fn by_email(conn: &Connection, email: &str) -> DbResult<Option<(User, String)>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, email, is_admin, password_hash FROM users WHERE email = ?1",
+            [email],
+            |r| {
+                Ok((
+                    User {
+                        id: r.get(0)?,
+                        email: r.get(1)?,
+                        is_admin: r.get(2)?,
+                    },
+                    r.get(3)?,
+                ))
+            },
+        )
+        .optional()?)
+}
+
+pub fn password_hash(conn: &Connection, user_id: i64) -> DbResult<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT password_hash FROM users WHERE id = ?1",
+            [user_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Returns false when another account already uses the email.
+pub fn set_email(conn: &Connection, user_id: i64, email: &str) -> DbResult<bool> {
+    match conn.execute(
+        "UPDATE users SET email = ?1 WHERE id = ?2",
+        params![email, user_id],
+    ) {
+        Ok(_) => Ok(true),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn set_password_hash(conn: &Connection, user_id: i64, hash: &str) -> DbResult<()> {
+    conn.execute(
+        "UPDATE users SET password_hash = ?1 WHERE id = ?2",
+        params![hash, user_id],
+    )?;
+    Ok(())
+}
+
+/// Deletes the account; sessions and diagrams (with revisions) go with it by cascade.
+pub fn delete(conn: &Connection, user_id: i64) -> DbResult<()> {
+    conn.execute("DELETE FROM users WHERE id = ?1", [user_id])?;
+    Ok(())
+}

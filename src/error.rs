@@ -1,0 +1,93 @@
+//! The page error type: every failure a browser can meet becomes a friendly HTML page with the
+//! right status. Internal details are logged, never shown.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("CSRF check failed")]
+    Csrf,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("request body too large")]
+    TooLarge,
+    #[error("too many requests")]
+    TooManyRequests,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    heading: &'a str,
+    message: &'a str,
+    css: &'static str,
+}
+
+impl AppError {
+    fn parts(&self) -> (StatusCode, &'static str, String) {
+        match self {
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is nothing here. It may have been deleted, or the link is wrong.".into(),
+            ),
+            AppError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                "For your safety the form could not be accepted (its security token did not match). Go back, reload the page and try again.".into(),
+            ),
+            AppError::BadRequest(msg) => (StatusCode::BAD_REQUEST, "That did not work", msg.clone()),
+            AppError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too large",
+                "The request was larger than the 1 MiB Reef accepts. Diagram sources can be up to 256 KiB.".into(),
+            ),
+            AppError::TooManyRequests => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Slow down",
+                "Too many attempts. Wait a minute and try again.".into(),
+            ),
+            AppError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Reef could not complete this request. Nothing was lost; try again in a moment.".into(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(%detail, "request failed");
+        }
+        let (status, heading, message) = self.parts();
+        let page = ErrorPage {
+            status: status.as_u16(),
+            heading,
+            message: &message,
+            css: crate::web::assets::url("style.css"),
+        };
+        match page.render() {
+            Ok(body) => (status, Html(body)).into_response(),
+            Err(_) => (status, message).into_response(),
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

@@ -1,0 +1,153 @@
+//! The `reef` binary: parse the command line, then serve, manage users or run a render worker.
+#![forbid(unsafe_code)]
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::Parser;
+use reef::config::{Cli, Command, Config, ServeArgs, UserCommand};
+use reef::db::Db;
+use reef::render::{RenderSettings, Renderer};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::RenderWorker) => reef::render::worker_main(),
+        Some(Command::Serve(args)) => serve(&args),
+        None => serve(&cli.serve),
+        Some(Command::User(cmd)) => user(cmd),
+        Some(Command::Healthcheck { url }) => healthcheck(&url),
+    }
+}
+
+fn init_logs() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("REEF_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info")),
+        )
+        .init();
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("reef: {message}");
+    ExitCode::FAILURE
+}
+
+fn serve(args: &ServeArgs) -> ExitCode {
+    init_logs();
+    let config = Config::from(args);
+    let db = match Db::open(&config.data_dir) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let worker = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return fail(format!("cannot locate the reef executable: {e}")),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => return fail(e),
+    };
+    runtime.block_on(async {
+        let renderer = Renderer::new(RenderSettings::defaults(worker));
+        let state = reef::AppState::new(config, db, renderer);
+        let listener = match tokio::net::TcpListener::bind(args.bind).await {
+            Ok(l) => l,
+            Err(e) => return fail(format!("cannot listen on {}: {e}", args.bind)),
+        };
+        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        tracing::info!(%addr, accounts = state.config.accounts, "reef is listening");
+        println!("listening on http://{addr}");
+        match reef::server::serve(listener, state, reef::server::shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(e),
+        }
+    })
+}
+
+fn user(cmd: UserCommand) -> ExitCode {
+    match cmd {
+        UserCommand::Add {
+            email,
+            password_stdin: _,
+            admin,
+            data,
+        } => {
+            let email = match reef::web::account::parse_email(&email) {
+                Ok(e) => e,
+                Err(msg) => return fail(msg),
+            };
+            let mut password = String::new();
+            if let Err(e) = std::io::stdin().read_to_string(&mut password) {
+                return fail(format!("cannot read the password from standard input: {e}"));
+            }
+            // Accept `echo pw | reef user add …`: drop one trailing newline only.
+            let password = password
+                .strip_suffix('\n')
+                .map(|p| p.strip_suffix('\r').unwrap_or(p))
+                .unwrap_or(&password)
+                .to_owned();
+            if let Err(msg) = reef::auth::password::check_rules(&password) {
+                return fail(msg);
+            }
+            let db = match Db::open(&data.dir) {
+                Ok(db) => db,
+                Err(e) => return fail(e),
+            };
+            let hash = match reef::auth::password::hash_now(&password) {
+                Ok(h) => h,
+                Err(e) => return fail(e),
+            };
+            let now = reef::state::Clock::default().now();
+            let result = db.conn().and_then(|mut conn| {
+                reef::db::users::create(&mut conn, &email, &hash, false, admin, now)
+            });
+            match result {
+                Ok(reef::db::users::Created::Ok(user)) => {
+                    println!("{}", user.id);
+                    ExitCode::SUCCESS
+                }
+                Ok(reef::db::users::Created::DuplicateEmail) => {
+                    fail(format!("an account with the email {email} already exists"))
+                }
+                Ok(reef::db::users::Created::Closed) => fail("sign-ups are closed"),
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+/// A dependency-free HTTP/1.0 GET of /healthz, so the container image needs no curl.
+fn healthcheck(url: &str) -> ExitCode {
+    use std::io::Write;
+    use std::net::{TcpStream, ToSocketAddrs};
+    use std::time::Duration;
+
+    let Some(rest) = url.strip_prefix("http://") else {
+        return fail("healthcheck supports http:// URLs only");
+    };
+    let host = rest.split('/').next().unwrap_or(rest);
+    let with_port = if host.contains(':') { host.to_owned() } else { format!("{host}:80") };
+    let Some(addr) = with_port.to_socket_addrs().ok().and_then(|mut a| a.next()) else {
+        return fail(format!("cannot resolve {host}"));
+    };
+    let result = (|| -> std::io::Result<String> {
+        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(3))?;
+        stream.set_read_timeout(Some(Duration::from_secs(3)))?;
+        write!(stream, "GET /healthz HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
+        let mut response = String::new();
+        stream.take(4096).read_to_string(&mut response)?;
+        Ok(response)
+    })();
+    match result {
+        Ok(response) if response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200") => {
+            ExitCode::SUCCESS
+        }
+        Ok(response) => fail(format!(
+            "unhealthy: {}",
+            response.lines().next().unwrap_or("no response")
+        )),
+        Err(e) => fail(format!("unhealthy: {e}")),
+    }
+}

@@ -1,0 +1,76 @@
+//! Static assets embedded in the binary and served under content-hashed names
+//! (`style.1a2b3c4d.css`) so browsers may cache them forever.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use axum::extract::Path;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use include_dir::{Dir, include_dir};
+
+use crate::error::AppError;
+
+static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
+
+struct Asset {
+    url: &'static str,
+    body: &'static [u8],
+    content_type: &'static str,
+}
+
+struct Assets {
+    by_name: HashMap<&'static str, Asset>,
+    by_hashed: HashMap<&'static str, &'static str>,
+}
+
+static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
+    let mut by_name = HashMap::new();
+    let mut by_hashed = HashMap::new();
+    for file in STATIC.files() {
+        let Some(name) = file.path().to_str() else { continue };
+        let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+        let hash = hex::encode(&crate::auth::secret::sha256(file.contents())[..6]);
+        let hashed: &'static str = Box::leak(format!("{stem}.{hash}.{ext}").into_boxed_str());
+        let url: &'static str = Box::leak(format!("/static/{hashed}").into_boxed_str());
+        let content_type = match ext {
+            "css" => "text/css; charset=utf-8",
+            "js" => "text/javascript; charset=utf-8",
+            "svg" => "image/svg+xml",
+            "png" => "image/png",
+            "ico" => "image/x-icon",
+            _ => "application/octet-stream",
+        };
+        by_hashed.insert(hashed, name);
+        by_name.insert(
+            name,
+            Asset {
+                url,
+                body: file.contents(),
+                content_type,
+            },
+        );
+    }
+    Assets { by_name, by_hashed }
+});
+
+/// The cache-busting URL of an embedded asset, e.g. `url("style.css")`.
+pub fn url(name: &str) -> &'static str {
+    ASSETS.by_name.get(name).map(|a| a.url).unwrap_or("/static/missing")
+}
+
+pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {
+    let asset = ASSETS
+        .by_hashed
+        .get(file.as_str())
+        .and_then(|name| ASSETS.by_name.get(name))
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, asset.content_type),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        asset.body,
+    )
+        .into_response())
+}

@@ -1,0 +1,88 @@
+//! Server-rendered pages. Every page works as plain HTML forms; `static/app.js` only enhances.
+
+pub mod account;
+pub mod assets;
+pub mod diagrams;
+pub mod share;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::auth::Visitor;
+use crate::state::AppState;
+
+/// What every page's layout needs: who is signed in, the CSRF token, asset URLs.
+pub struct Page {
+    pub email: Option<String>,
+    pub accounts: bool,
+    pub can_sign_up: bool,
+    pub csrf: String,
+    pub css: &'static str,
+    pub js: &'static str,
+}
+
+impl Page {
+    pub fn new(visitor: &Visitor, state: &AppState) -> Self {
+        Self {
+            email: visitor.user.as_ref().map(|u| u.email.clone()),
+            accounts: state.config.accounts,
+            can_sign_up: state.config.accounts && state.config.open_signups,
+            csrf: visitor.csrf.clone(),
+            css: assets::url("style.css"),
+            js: assets::url("app.js"),
+        }
+    }
+}
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/", get(diagrams::index))
+        .route("/d", post(diagrams::create))
+        .route("/d/{id}", get(diagrams::editor).post(diagrams::save))
+        .route("/d/{id}/image.svg", get(diagrams::image))
+        .route("/d/{id}/delete", post(diagrams::delete))
+        .route("/d/{id}/restore", post(diagrams::restore))
+        .route("/d/{id}/share", post(diagrams::share))
+        .route("/d/{id}/revisions", get(diagrams::revisions))
+        .route("/d/{id}/revisions/{version}", get(diagrams::revision))
+        .route("/d/{id}/revisions/{version}/image.svg", get(diagrams::revision_image))
+        .route("/d/{id}/revisions/{version}/restore", post(diagrams::restore_revision))
+        .route("/trash", get(diagrams::trash))
+        .route("/preview", post(diagrams::preview))
+        .route("/s/{share_id}", get(share::page))
+        .route("/s/{share_id}/image.svg", get(share::image))
+        .route("/static/{file}", get(assets::serve));
+    if state.config.accounts {
+        router = router
+            .route("/login", get(account::login_page).post(account::login))
+            .route("/signup", get(account::signup_page).post(account::signup))
+            .route("/logout", post(account::logout))
+            .route("/settings", get(account::settings))
+            .route("/settings/email", post(account::change_email))
+            .route("/settings/password", post(account::change_password))
+            .route("/settings/delete", post(account::delete_account));
+    }
+    router
+}
+
+/// "5 minutes ago"-style text for a past Unix time.
+pub fn ago(now: i64, then: i64) -> String {
+    let secs = (now - then).max(0);
+    let (n, unit) = match secs {
+        0..=59 => return "just now".to_owned(),
+        60..=3599 => (secs / 60, "minute"),
+        3600..=86_399 => (secs / 3600, "hour"),
+        86_400..=2_591_999 => (secs / 86_400, "day"),
+        _ => return date(then),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}
+
+/// A UTC date and time such as `2026-11-23 07:38 UTC`.
+pub fn date(t: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| d.format(&format).ok())
+        .unwrap_or_default()
+}
