@@ -1,0 +1,213 @@
+//! Shared test setup: a real Reef server on 127.0.0.1:0 over a temporary SQLite file, and a
+//! browser-like client that keeps cookies and reads CSRF tokens from the pages.
+#![allow(dead_code, clippy::unwrap_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use reef::config::Config;
+use reef::db::Db;
+use reef::render::{RenderSettings, Renderer};
+use reef::state::AppState;
+use reqwest::StatusCode;
+use reqwest::cookie::{CookieStore, Jar};
+use tokio::sync::oneshot;
+
+pub struct TestServer {
+    pub base: String,
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+pub fn reef_exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_reef"))
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::new(dir.path().to_path_buf());
+        tweak(&mut config);
+        let db = Db::open(&config.data_dir).unwrap();
+        let renderer = Renderer::new(RenderSettings::defaults(reef_exe()));
+        let state = AppState::new(config, db, renderer);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serve_state = state.clone();
+        tokio::spawn(async move {
+            reef::server::serve(listener, serve_state, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self {
+            base,
+            state,
+            dir,
+            stop: Some(stop),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.base)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A cookie-keeping client that does not follow redirects, so tests can see them.
+pub struct Browser {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Page {
+    pub fn csrf(&self) -> String {
+        extract_between(&self.body, "name=\"csrf-token\" content=\"", "\"")
+            .unwrap_or_else(|| panic!("no csrf token in page: {}", &self.body[..self.body.len().min(500)]))
+    }
+
+    pub fn assert_redirect(&self, to: &str) {
+        assert!(
+            self.status.is_redirection(),
+            "expected a redirect to {to}, got {} with body {}",
+            self.status,
+            &self.body[..self.body.len().min(800)]
+        );
+        assert_eq!(self.location.as_deref(), Some(to));
+    }
+}
+
+pub fn extract_between(haystack: &str, start: &str, end: &str) -> Option<String> {
+    let from = haystack.find(start)? + start.len();
+    let len = haystack[from..].find(end)?;
+    Some(haystack[from..from + len].to_owned())
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Self {
+        let jar = Arc::new(Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base: base.to_owned(),
+            client,
+            jar,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    async fn page(response: reqwest::Response) -> Page {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let location = headers
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = response.text().await.unwrap();
+        Page {
+            status,
+            location,
+            body,
+            headers,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        Self::page(self.client.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    /// The CSRF token of this browser, read from a page as a person's browser would.
+    pub async fn csrf(&self) -> String {
+        self.get("/").await.csrf()
+    }
+
+    /// Posts a form with this browser's CSRF token added.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf", &csrf));
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields (no CSRF added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        Self::page(
+            self.client
+                .post(self.url(path))
+                .form(fields)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let url = self.base.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .find_map(|kv| kv.strip_prefix(&format!("{name}=")).map(str::to_owned))
+    }
+
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        let url = self.base.parse().unwrap();
+        self.jar
+            .add_cookie_str(&format!("{name}={value}; Path=/"), &url);
+    }
+
+    pub async fn sign_up(&self, email: &str, password: &str) -> Page {
+        self.post("/signup", &[("email", email), ("password", password)])
+            .await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Page {
+        self.post("/login", &[("email", email), ("password", password)])
+            .await
+    }
+
+    /// Creates a diagram through the "New diagram" button and returns its id.
+    pub async fn new_diagram(&self) -> String {
+        let page = self.post("/d", &[]).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        page.location.unwrap().trim_start_matches("/d/").to_owned()
+    }
+
+    pub async fn save(&self, id: &str, title: &str, source: &str) -> Page {
+        self.post(&format!("/d/{id}"), &[("title", title), ("source", source)])
+            .await
+    }
+}
