@@ -31,7 +31,11 @@ pub enum Command {
     /// Exit 0 when the server at --url answers /healthz with 200 (for container health checks).
     Healthcheck {
         /// Base URL of the server to check.
-        #[arg(long, env = "REEF_HEALTHCHECK_URL", default_value = "http://127.0.0.1:8080")]
+        #[arg(
+            long,
+            env = "REEF_HEALTHCHECK_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
         url: String,
     },
     /// Internal: a sandboxed Mermaid render worker speaking on stdin/stdout.

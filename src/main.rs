@@ -26,6 +26,7 @@ fn init_logs() {
             tracing_subscriber::EnvFilter::try_from_env("REEF_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info")),
         )
+        .with_writer(std::io::stderr)
         .init();
 }
 
@@ -56,7 +57,10 @@ fn serve(args: &ServeArgs) -> ExitCode {
             Ok(l) => l,
             Err(e) => return fail(format!("cannot listen on {}: {e}", args.bind)),
         };
-        let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         tracing::info!(%addr, accounts = state.config.accounts, "reef is listening");
         println!("listening on http://{addr}");
         match reef::server::serve(listener, state, reef::server::shutdown_signal()).await {
@@ -128,7 +132,11 @@ fn healthcheck(url: &str) -> ExitCode {
         return fail("healthcheck supports http:// URLs only");
     };
     let host = rest.split('/').next().unwrap_or(rest);
-    let with_port = if host.contains(':') { host.to_owned() } else { format!("{host}:80") };
+    let with_port = if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:80")
+    };
     let Some(addr) = with_port.to_socket_addrs().ok().and_then(|mut a| a.next()) else {
         return fail(format!("cannot resolve {host}"));
     };
@@ -141,7 +149,9 @@ fn healthcheck(url: &str) -> ExitCode {
         Ok(response)
     })();
     match result {
-        Ok(response) if response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200") => {
+        Ok(response)
+            if response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200") =>
+        {
             ExitCode::SUCCESS
         }
         Ok(response) => fail(format!(

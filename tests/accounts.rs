@@ -15,7 +15,10 @@ async fn first_account_can_sign_up_from_the_browser_and_becomes_admin() {
     let page = alice.get("/signup").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Create the first account"));
-    alice.sign_up("alice@example.net", PW).await.assert_redirect("/");
+    alice
+        .sign_up("alice@example.net", PW)
+        .await
+        .assert_redirect("/");
     let settings = alice.get("/settings").await;
     assert_eq!(settings.status, StatusCode::OK);
     assert!(settings.body.contains("alice@example.net"));
@@ -25,7 +28,11 @@ async fn first_account_can_sign_up_from_the_browser_and_becomes_admin() {
 #[tokio::test]
 async fn second_sign_up_is_refused_while_sign_ups_are_closed() {
     let server = TestServer::start().await;
-    server.browser().sign_up("alice@example.net", PW).await.assert_redirect("/");
+    server
+        .browser()
+        .sign_up("alice@example.net", PW)
+        .await
+        .assert_redirect("/");
     let bob = server.browser();
     let page = bob.get("/signup").await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
@@ -33,15 +40,24 @@ async fn second_sign_up_is_refused_while_sign_ups_are_closed() {
     let page = bob.sign_up("bob@example.net", PW).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.body.contains("Sign-ups are closed"));
-    assert_eq!(bob.get("/settings").await.location.as_deref(), Some("/login"));
+    assert_eq!(
+        bob.get("/settings").await.location.as_deref(),
+        Some("/login")
+    );
 }
 
 #[tokio::test]
 async fn open_sign_ups_let_more_people_register_but_not_as_admin() {
     let server = TestServer::start_with(|c| c.open_signups = true).await;
-    server.browser().sign_up("alice@example.net", PW).await.assert_redirect("/");
+    server
+        .browser()
+        .sign_up("alice@example.net", PW)
+        .await
+        .assert_redirect("/");
     let bob = server.browser();
-    bob.sign_up("bob@example.net", PW).await.assert_redirect("/");
+    bob.sign_up("bob@example.net", PW)
+        .await
+        .assert_redirect("/");
     let settings = bob.get("/settings").await;
     assert!(settings.body.contains("bob@example.net"));
     assert!(!settings.body.contains(">admin<"));
@@ -50,7 +66,11 @@ async fn open_sign_ups_let_more_people_register_but_not_as_admin() {
 #[tokio::test]
 async fn duplicate_email_is_refused_case_insensitively() {
     let server = TestServer::start_with(|c| c.open_signups = true).await;
-    server.browser().sign_up("Alice@Example.net", PW).await.assert_redirect("/");
+    server
+        .browser()
+        .sign_up("Alice@Example.net", PW)
+        .await
+        .assert_redirect("/");
     let page = server.browser().sign_up("alice@example.NET", PW).await;
     assert_eq!(page.status, StatusCode::CONFLICT);
     assert!(page.body.contains("already exists"));
@@ -92,22 +112,34 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
 async fn sign_in_rotates_the_session_and_sign_out_destroys_it() {
     let server = TestServer::start().await;
     let alice = server.browser();
-    alice.sign_up("alice@example.net", PW).await.assert_redirect("/");
+    alice
+        .sign_up("alice@example.net", PW)
+        .await
+        .assert_redirect("/");
     let first = alice.cookie("reef_session").unwrap();
-    alice.sign_in("alice@example.net", PW).await.assert_redirect("/");
+    alice
+        .sign_in("alice@example.net", PW)
+        .await
+        .assert_redirect("/");
     let second = alice.cookie("reef_session").unwrap();
     assert_ne!(first, second, "sign-in must issue a new session id");
 
     // The replaced session no longer works anywhere.
     let thief = server.browser();
     thief.set_cookie("reef_session", &first);
-    assert_eq!(thief.get("/settings").await.location.as_deref(), Some("/login"));
+    assert_eq!(
+        thief.get("/settings").await.location.as_deref(),
+        Some("/login")
+    );
 
     alice.post("/logout", &[]).await.assert_redirect("/");
     assert!(alice.cookie("reef_session").is_none_or(|v| v.is_empty()));
     // Replaying the signed-out cookie is refused.
     thief.set_cookie("reef_session", &second);
-    assert_eq!(thief.get("/settings").await.location.as_deref(), Some("/login"));
+    assert_eq!(
+        thief.get("/settings").await.location.as_deref(),
+        Some("/login")
+    );
 }
 
 #[tokio::test]
@@ -118,7 +150,11 @@ async fn session_cookie_is_http_only_and_same_site_lax() {
     let response = b
         .client
         .post(b.url("/signup"))
-        .form(&[("email", "a@example.net"), ("password", PW), ("csrf", &csrf)])
+        .form(&[
+            ("email", "a@example.net"),
+            ("password", PW),
+            ("csrf", &csrf),
+        ])
         .send()
         .await
         .unwrap();
@@ -147,7 +183,11 @@ async fn forms_without_a_matching_csrf_token_are_refused_with_a_friendly_page() 
     let forged = b
         .post_raw(
             "/signup",
-            &[("email", "a@example.net"), ("password", PW), ("csrf", &"0".repeat(64))],
+            &[
+                ("email", "a@example.net"),
+                ("password", PW),
+                ("csrf", &"0".repeat(64)),
+            ],
         )
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
@@ -181,9 +221,16 @@ async fn repeated_failed_sign_ins_are_limited() {
     let b = server.browser();
     let mut statuses = Vec::new();
     for _ in 0..7 {
-        statuses.push(b.sign_in("alice@example.net", "wrong password").await.status);
+        statuses.push(
+            b.sign_in("alice@example.net", "wrong password")
+                .await
+                .status,
+        );
     }
-    assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
     // Even the right password waits once the limit is reached.
     let page = b.sign_in("alice@example.net", PW).await;
     assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
@@ -196,12 +243,18 @@ async fn password_change_needs_the_current_password_and_signs_out_other_browsers
     let laptop = server.browser();
     laptop.sign_up("alice@example.net", PW).await;
     let phone = server.browser();
-    phone.sign_in("alice@example.net", PW).await.assert_redirect("/");
+    phone
+        .sign_in("alice@example.net", PW)
+        .await
+        .assert_redirect("/");
 
     let wrong = laptop
         .post(
             "/settings/password",
-            &[("current_password", "nope nope"), ("new_password", "a new password")],
+            &[
+                ("current_password", "nope nope"),
+                ("new_password", "a new password"),
+            ],
         )
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
@@ -215,10 +268,19 @@ async fn password_change_needs_the_current_password_and_signs_out_other_browsers
         .await
         .assert_redirect("/settings?done=password");
     assert_eq!(laptop.get("/settings").await.status, StatusCode::OK);
-    assert_eq!(phone.get("/settings").await.location.as_deref(), Some("/login"));
+    assert_eq!(
+        phone.get("/settings").await.location.as_deref(),
+        Some("/login")
+    );
     let fresh = server.browser();
-    assert_eq!(fresh.sign_in("alice@example.net", PW).await.status, StatusCode::UNAUTHORIZED);
-    fresh.sign_in("alice@example.net", "a new password").await.assert_redirect("/");
+    assert_eq!(
+        fresh.sign_in("alice@example.net", PW).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    fresh
+        .sign_in("alice@example.net", "a new password")
+        .await
+        .assert_redirect("/");
 }
 
 #[tokio::test]
@@ -228,15 +290,31 @@ async fn email_change_is_checked_and_unique() {
     let alice = server.browser();
     alice.sign_up("alice@example.net", PW).await;
     let taken = alice
-        .post("/settings/email", &[("email", "BOB@example.net"), ("current_password", PW)])
+        .post(
+            "/settings/email",
+            &[("email", "BOB@example.net"), ("current_password", PW)],
+        )
         .await;
     assert_eq!(taken.status, StatusCode::CONFLICT);
     alice
-        .post("/settings/email", &[("email", "alice@new.example"), ("current_password", PW)])
+        .post(
+            "/settings/email",
+            &[("email", "alice@new.example"), ("current_password", PW)],
+        )
         .await
         .assert_redirect("/settings?done=email");
-    assert!(alice.get("/settings").await.body.contains("alice@new.example"));
-    server.browser().sign_in("alice@new.example", PW).await.assert_redirect("/");
+    assert!(
+        alice
+            .get("/settings")
+            .await
+            .body
+            .contains("alice@new.example")
+    );
+    server
+        .browser()
+        .sign_in("alice@new.example", PW)
+        .await
+        .assert_redirect("/");
 }
 
 #[tokio::test]
@@ -245,7 +323,9 @@ async fn deleting_the_account_deletes_everything_it_owns() {
     let alice = server.browser();
     alice.sign_up("alice@example.net", PW).await;
     let id = alice.new_diagram().await;
-    let wrong = alice.post("/settings/delete", &[("current_password", "wrong pass")]).await;
+    let wrong = alice
+        .post("/settings/delete", &[("current_password", "wrong pass")])
+        .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     alice
         .post("/settings/delete", &[("current_password", PW)])
@@ -253,7 +333,9 @@ async fn deleting_the_account_deletes_everything_it_owns() {
         .assert_redirect("/");
     let conn = server.state.db.conn().unwrap();
     let left: i64 = conn
-        .query_row("SELECT count(*) FROM diagrams WHERE id = ?1", [&id], |r| r.get(0))
+        .query_row("SELECT count(*) FROM diagrams WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(left, 0);
     let revisions: i64 = conn
@@ -262,7 +344,11 @@ async fn deleting_the_account_deletes_everything_it_owns() {
     assert_eq!(revisions, 0);
     assert_eq!(reef::db::users::count(&conn).unwrap(), 0);
     assert_eq!(
-        server.browser().sign_in("alice@example.net", PW).await.status,
+        server
+            .browser()
+            .sign_in("alice@example.net", PW)
+            .await
+            .status,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -272,8 +358,11 @@ async fn a_guests_diagrams_move_into_the_account_on_sign_up() {
     let server = TestServer::start().await;
     let b = server.browser();
     let id = b.new_diagram().await;
-    b.save(&id, "Made as a guest", "flowchart LR\n  A --> B\n").await;
-    b.sign_up("alice@example.net", PW).await.assert_redirect("/");
+    b.save(&id, "Made as a guest", "flowchart LR\n  A --> B\n")
+        .await;
+    b.sign_up("alice@example.net", PW)
+        .await
+        .assert_redirect("/");
     let list = b.get("/").await;
     assert!(list.body.contains("Made as a guest"));
     // Signed in somewhere else, the account sees it too: it is the account's now.
@@ -290,8 +379,18 @@ async fn accounts_off_has_no_account_pages_anywhere() {
     for path in ["/login", "/signup", "/settings"] {
         assert_eq!(b.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
     }
-    for path in ["/login", "/signup", "/logout", "/settings/password", "/settings/delete"] {
-        assert_eq!(b.post(path, &[]).await.status, StatusCode::NOT_FOUND, "{path}");
+    for path in [
+        "/login",
+        "/signup",
+        "/logout",
+        "/settings/password",
+        "/settings/delete",
+    ] {
+        assert_eq!(
+            b.post(path, &[]).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
     let id = b.new_diagram().await;
     for path in ["/".to_owned(), format!("/d/{id}"), "/trash".to_owned()] {

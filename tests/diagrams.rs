@@ -15,7 +15,10 @@ async fn a_guest_can_create_edit_and_see_a_diagram_kept() {
     let id = b.new_diagram().await;
     let editor = b.get(&format!("/d/{id}")).await;
     assert_eq!(editor.status, StatusCode::OK);
-    assert!(editor.body.contains("flowchart LR"), "new diagrams start from an example");
+    assert!(
+        editor.body.contains("flowchart LR"),
+        "new diagrams start from an example"
+    );
 
     b.save(&id, "Release flow", FLOW)
         .await
@@ -26,10 +29,20 @@ async fn a_guest_can_create_edit_and_see_a_diagram_kept() {
     let list = b.get("/").await;
     assert!(list.body.contains("Release flow"));
 
-    let image = b.client.get(b.url(&format!("/d/{id}/image.svg"))).send().await.unwrap();
+    let image = b
+        .client
+        .get(b.url(&format!("/d/{id}/image.svg")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(image.status(), StatusCode::OK);
     assert_eq!(image.headers()["content-type"], "image/svg+xml");
-    assert!(image.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(
+        image.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
     let svg = image.text().await.unwrap();
     assert!(svg.contains("<svg") && svg.contains("Start"));
 }
@@ -45,7 +58,9 @@ async fn textarea_line_endings_are_stored_as_typed() {
         .db
         .conn()
         .unwrap()
-        .query_row("SELECT source FROM diagrams WHERE id = ?1", [&id], |r| r.get(0))
+        .query_row("SELECT source FROM diagrams WHERE id = ?1", [&id], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(source, "flowchart LR\n  A --> B\n");
 }
@@ -62,7 +77,11 @@ async fn someone_elses_diagram_is_not_found() {
         format!("/d/{id}/revisions"),
         format!("/d/{id}/revisions/1"),
     ] {
-        assert_eq!(stranger.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            stranger.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
     }
     for path in [
         format!("/d/{id}"),
@@ -71,13 +90,25 @@ async fn someone_elses_diagram_is_not_found() {
         format!("/d/{id}/revisions/1/restore"),
     ] {
         let page = stranger
-            .post(&path, &[("title", "x"), ("source", FLOW), ("enabled", "on")])
+            .post(
+                &path,
+                &[("title", "x"), ("source", FLOW), ("enabled", "on")],
+            )
             .await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
     }
-    assert_eq!(stranger.get("/d/doesnotexist").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        stranger.get("/d/doesnotexist").await.status,
+        StatusCode::NOT_FOUND
+    );
     // The owner's diagram is untouched.
-    assert!(owner.get(&format!("/d/{id}")).await.body.contains("Untitled diagram"));
+    assert!(
+        owner
+            .get(&format!("/d/{id}"))
+            .await
+            .body
+            .contains("Untitled diagram")
+    );
 }
 
 #[tokio::test]
@@ -86,7 +117,8 @@ async fn every_save_keeps_a_revision_that_can_be_restored() {
     let b = server.browser();
     let id = b.new_diagram().await;
     b.save(&id, "First", "flowchart LR\n  one --> two\n").await;
-    b.save(&id, "Second", "flowchart LR\n  three --> four\n").await;
+    b.save(&id, "Second", "flowchart LR\n  three --> four\n")
+        .await;
     let list = b.get(&format!("/d/{id}/revisions")).await;
     for v in ["v1", "v2", "v3"] {
         assert!(list.body.contains(v), "{v} missing");
@@ -100,8 +132,16 @@ async fn every_save_keeps_a_revision_that_can_be_restored() {
     assert!(editor.body.contains("one --&#62; two"));
     assert!(editor.body.contains("value=\"First\""));
     // The restore is itself a new version; nothing was lost.
-    assert!(b.get(&format!("/d/{id}/revisions")).await.body.contains("v4"));
-    assert_eq!(b.get(&format!("/d/{id}/revisions/99")).await.status, StatusCode::NOT_FOUND);
+    assert!(
+        b.get(&format!("/d/{id}/revisions"))
+            .await
+            .body
+            .contains("v4")
+    );
+    assert_eq!(
+        b.get(&format!("/d/{id}/revisions/99")).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -112,7 +152,11 @@ async fn only_the_last_hundred_revisions_are_kept() {
     let owner = {
         let conn = server.state.db.conn().unwrap();
         let guest: Vec<u8> = conn
-            .query_row("SELECT owner_guest FROM diagrams WHERE id = ?1", [&id], |r| r.get(0))
+            .query_row(
+                "SELECT owner_guest FROM diagrams WHERE id = ?1",
+                [&id],
+                |r| r.get(0),
+            )
             .unwrap();
         reef::db::diagrams::Owner::Guest(guest.try_into().unwrap())
     };
@@ -134,9 +178,12 @@ async fn a_stale_save_is_refused_and_keeps_the_typed_text() {
     let id = b.new_diagram().await;
     let csrf = b.csrf().await;
     // Tab one saves version 1 -> 2.
-    b.post(&format!("/d/{id}"), &[("title", "Tab one"), ("source", FLOW), ("version", "1")])
-        .await
-        .assert_redirect(&format!("/d/{id}?saved=1"));
+    b.post(
+        &format!("/d/{id}"),
+        &[("title", "Tab one"), ("source", FLOW), ("version", "1")],
+    )
+    .await
+    .assert_redirect(&format!("/d/{id}?saved=1"));
     // Tab two still edits version 1.
     let page = b
         .post_raw(
@@ -151,12 +198,19 @@ async fn a_stale_save_is_refused_and_keeps_the_typed_text() {
         .await;
     assert_eq!(page.status, StatusCode::CONFLICT);
     assert!(page.body.contains("changed somewhere else"));
-    assert!(page.body.contains("mine --&#62; kept"), "the typed text is kept");
+    assert!(
+        page.body.contains("mine --&#62; kept"),
+        "the typed text is kept"
+    );
     assert!(page.body.contains("name=\"version\" value=\"2\""));
     // Saving again from that page (now at version 2) wins deliberately.
     b.post(
         &format!("/d/{id}"),
-        &[("title", "Tab two"), ("source", "flowchart LR\n  mine --> kept\n"), ("version", "2")],
+        &[
+            ("title", "Tab two"),
+            ("source", "flowchart LR\n  mine --> kept\n"),
+            ("version", "2"),
+        ],
     )
     .await
     .assert_redirect(&format!("/d/{id}?saved=1"));
@@ -171,7 +225,11 @@ async fn bad_titles_and_sources_get_clear_messages_and_lose_nothing() {
         ("", FLOW, "Give the diagram a title"),
         (&*"t".repeat(201), FLOW, "200 characters"),
         ("Fine", "   ", "source is empty"),
-        ("Fine", &*format!("flowchart LR\n%% {}\n", "x".repeat(300 * 1024)), "limit is 256 KiB"),
+        (
+            "Fine",
+            &*format!("flowchart LR\n%% {}\n", "x".repeat(300 * 1024)),
+            "limit is 256 KiB",
+        ),
     ];
     for (title, source, message) in cases {
         let page = b.save(&id, title, source).await;
@@ -179,7 +237,12 @@ async fn bad_titles_and_sources_get_clear_messages_and_lose_nothing() {
         assert!(page.body.contains(message), "{message}");
     }
     // The stored diagram is untouched.
-    assert!(b.get(&format!("/d/{id}")).await.body.contains("Untitled diagram"));
+    assert!(
+        b.get(&format!("/d/{id}"))
+            .await
+            .body
+            .contains("Untitled diagram")
+    );
 }
 
 #[tokio::test]
@@ -218,9 +281,14 @@ async fn deleted_diagrams_go_to_the_trash_and_can_be_restored() {
     let b = server.browser();
     let id = b.new_diagram().await;
     b.save(&id, "Keep me", FLOW).await;
-    b.post(&format!("/d/{id}/delete"), &[]).await.assert_redirect("/?deleted=1");
+    b.post(&format!("/d/{id}/delete"), &[])
+        .await
+        .assert_redirect("/?deleted=1");
     assert!(!b.get("/").await.body.contains("Keep me"));
-    assert_eq!(b.get(&format!("/d/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        b.get(&format!("/d/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
     let trash = b.get("/trash").await;
     assert!(trash.body.contains("Keep me"));
     assert!(trash.body.contains("deleted for good in 30 days"));
@@ -239,8 +307,14 @@ async fn the_trash_is_purged_after_thirty_days() {
     b.post(&format!("/d/{id}/delete"), &[]).await;
     let now = server.state.clock.now();
     let conn = server.state.db.conn().unwrap();
-    assert_eq!(reef::db::diagrams::purge_trash(&conn, now + 29 * 86_400).unwrap(), 0);
-    assert_eq!(reef::db::diagrams::purge_trash(&conn, now + 31 * 86_400).unwrap(), 1);
+    assert_eq!(
+        reef::db::diagrams::purge_trash(&conn, now + 29 * 86_400).unwrap(),
+        0
+    );
+    assert_eq!(
+        reef::db::diagrams::purge_trash(&conn, now + 31 * 86_400).unwrap(),
+        1
+    );
     assert!(!b.get("/trash").await.body.contains(&id));
 }
 
@@ -259,19 +333,36 @@ async fn a_shared_link_renders_read_only_and_disappears_when_unshared() {
         .and_then(|tag| extract_between(&tag, "value=\"", "\""))
         .or_else(|| extract_between(&editor.body, "readonly value=\"", "\""))
         .unwrap();
-    let path = url.split_once("/s/").map(|(_, s)| format!("/s/{s}")).unwrap();
+    let path = url
+        .split_once("/s/")
+        .map(|(_, s)| format!("/s/{s}"))
+        .unwrap();
 
     let stranger = server.browser();
     let shared = stranger.get(&path).await;
     assert_eq!(shared.status, StatusCode::OK);
     assert!(shared.body.contains("Shared flow"));
-    assert!(!shared.body.contains("<script"), "the share page needs no JavaScript");
-    assert!(!shared.body.contains("<form"), "the share page is read-only");
-    assert_eq!(stranger.get(&format!("{path}/image.svg")).await.status, StatusCode::OK);
+    assert!(
+        !shared.body.contains("<script"),
+        "the share page needs no JavaScript"
+    );
+    assert!(
+        !shared.body.contains("<form"),
+        "the share page is read-only"
+    );
+    assert_eq!(
+        stranger.get(&format!("{path}/image.svg")).await.status,
+        StatusCode::OK
+    );
 
-    owner.post(&format!("/d/{id}/share"), &[("enabled", "off")]).await;
+    owner
+        .post(&format!("/d/{id}/share"), &[("enabled", "off")])
+        .await;
     assert_eq!(stranger.get(&path).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(stranger.get(&format!("{path}/image.svg")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        stranger.get(&format!("{path}/image.svg")).await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -280,8 +371,14 @@ async fn share_links_use_the_configured_public_url() {
         TestServer::start_with(|c| c.public_url = Some("https://reef.example.net".into())).await;
     let b = server.browser();
     let id = b.new_diagram().await;
-    b.post(&format!("/d/{id}/share"), &[("enabled", "on")]).await;
-    assert!(b.get(&format!("/d/{id}")).await.body.contains("value=\"https://reef.example.net/s/"));
+    b.post(&format!("/d/{id}/share"), &[("enabled", "on")])
+        .await;
+    assert!(
+        b.get(&format!("/d/{id}"))
+            .await
+            .body
+            .contains("value=\"https://reef.example.net/s/")
+    );
 }
 
 #[tokio::test]
@@ -290,7 +387,9 @@ async fn a_parse_error_is_shown_with_its_line_and_the_text_is_still_saved() {
     let b = server.browser();
     let id = b.new_diagram().await;
     let broken = "flowchart LR\n  A --> B\n  subgraph one\n  C --> D\n";
-    b.save(&id, "Broken", broken).await.assert_redirect(&format!("/d/{id}?saved=1"));
+    b.save(&id, "Broken", broken)
+        .await
+        .assert_redirect(&format!("/d/{id}?saved=1"));
     let editor = b.get(&format!("/d/{id}")).await;
     assert!(editor.body.contains("subgraph one"), "nothing lost");
     let alert = extract_between(&editor.body, "id=\"render-error\"", "</p>").unwrap();
@@ -374,9 +473,20 @@ async fn pages_carry_strict_security_headers_and_hashed_assets() {
     let css = extract_between(&page.body, "rel=\"stylesheet\" href=\"", "\"").unwrap();
     let asset = b.client.get(b.url(&css)).send().await.unwrap();
     assert_eq!(asset.status(), StatusCode::OK);
-    assert!(asset.headers()["cache-control"].to_str().unwrap().contains("immutable"));
-    assert_eq!(b.get("/static/style.css").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(b.get("/static/..%2fCargo.toml").await.status, StatusCode::NOT_FOUND);
+    assert!(
+        asset.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert_eq!(
+        b.get("/static/style.css").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        b.get("/static/..%2fCargo.toml").await.status,
+        StatusCode::NOT_FOUND
+    );
     let missing = b.get("/no/such/page").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert!(missing.body.contains("Not found"));

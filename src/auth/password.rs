@@ -1,8 +1,8 @@
 //! Password rules and argon2id hashing. Hashing is slow on purpose, so callers run it on
 //! the blocking pool (see [`hash_blocking`] and [`verify_blocking`]).
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 pub const MIN_LEN: usize = 8;
 pub const MAX_BYTES: usize = 1024;
@@ -19,7 +19,8 @@ pub fn check_rules(password: &str) -> Result<(), String> {
 }
 
 fn hash(password: &str) -> Result<String, String> {
-    let salt = SaltString::encode_b64(&super::secret::os_random::<16>()).map_err(|e| e.to_string())?;
+    let salt =
+        SaltString::encode_b64(&super::secret::os_random::<16>()).map_err(|e| e.to_string())?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -45,13 +46,11 @@ pub async fn hash_blocking(password: String) -> Result<String, String> {
 /// Verifies against `stored`, or against a fixed dummy hash when there is no account, so a
 /// wrong email costs the same time as a wrong password.
 pub async fn verify_blocking(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
-        match stored {
-            Some(hash) => verify(&password, &hash),
-            None => {
-                verify(&password, &DUMMY);
-                false
-            }
+    tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => verify(&password, &hash),
+        None => {
+            verify(&password, &DUMMY);
+            false
         }
     })
     .await

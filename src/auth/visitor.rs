@@ -47,7 +47,12 @@ impl Visitor {
 }
 
 /// A cookie as Reef sets them: HttpOnly, SameSite=Lax, path /, Secure behind HTTPS.
-pub fn make_cookie(name: &'static str, value: String, secure: bool, max_age_days: i64) -> Cookie<'static> {
+pub fn make_cookie(
+    name: &'static str,
+    value: String,
+    secure: bool,
+    max_age_days: i64,
+) -> Cookie<'static> {
     let mut c = Cookie::new(name, value);
     c.set_http_only(true);
     c.set_same_site(SameSite::Lax);
@@ -215,9 +220,8 @@ where
         let field: CsrfField = serde_urlencoded::from_bytes(&bytes)
             .map_err(|_| AppError::BadRequest("The form could not be read.".into()))?;
         visitor.check_csrf(&field.csrf)?;
-        let value = serde_urlencoded::from_bytes(&bytes).map_err(|e| {
-            AppError::BadRequest(format!("The form is missing something: {e}."))
-        })?;
+        let value = serde_urlencoded::from_bytes(&bytes)
+            .map_err(|e| AppError::BadRequest(format!("The form is missing something: {e}.")))?;
         Ok(CsrfForm(value))
     }
 }

@@ -38,8 +38,7 @@ pub struct Diagram {
     pub deleted_at: Option<i64>,
 }
 
-const COLUMNS: &str =
-    "id, title, source, version, share_id, created_at, updated_at, deleted_at";
+const COLUMNS: &str = "id, title, source, version, share_id, created_at, updated_at, deleted_at";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Diagram> {
     Ok(Diagram {
@@ -68,7 +67,8 @@ impl Cursor {
 
     pub fn decode(raw: &str) -> Option<Self> {
         let (at, id) = raw.split_once('.')?;
-        let valid_id = !id.is_empty() && id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric());
+        let valid_id =
+            !id.is_empty() && id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric());
         valid_id.then_some(())?;
         Some(Self {
             updated_at: at.parse().ok()?,
@@ -138,9 +138,7 @@ pub fn get(conn: &Connection, owner: &Owner, id: &str) -> DbResult<Option<Diagra
 
 /// A live diagram by its share id, for the public read-only page.
 pub fn by_share_id(conn: &Connection, share_id: &str) -> DbResult<Option<Diagram>> {
-    let sql = format!(
-        "SELECT {COLUMNS} FROM diagrams WHERE share_id = ?1 AND deleted_at IS NULL"
-    );
+    let sql = format!("SELECT {COLUMNS} FROM diagrams WHERE share_id = ?1 AND deleted_at IS NULL");
     Ok(conn
         .prepare_cached(&sql)?
         .query_row([share_id], from_row)
@@ -232,7 +230,13 @@ pub fn update(
     };
     tx.execute(
         "UPDATE diagrams SET title = ?1, source = ?2, version = ?3, updated_at = ?4 WHERE id = ?5",
-        params![next.title, next.source, next.version, next.updated_at, next.id],
+        params![
+            next.title,
+            next.source,
+            next.version,
+            next.updated_at,
+            next.id
+        ],
     )?;
     insert_revision(&tx, &next)?;
     tx.commit()?;

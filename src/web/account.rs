@@ -21,9 +21,9 @@ pub fn parse_email(raw: &str) -> Result<String, String> {
     let email = raw.trim();
     let valid = email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty() && !domain.contains('@'));
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+        });
     if valid {
         Ok(email.to_owned())
     } else {
@@ -120,7 +120,10 @@ pub async fn login(
     let found = if form.password.len() > password::MAX_BYTES {
         None
     } else {
-        state.db.run(move |conn| users::by_email(conn, &lookup)).await?
+        state
+            .db
+            .run(move |conn| users::by_email(conn, &lookup))
+            .await?
     };
     let (user, stored) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
@@ -159,7 +162,11 @@ pub async fn signup_page(State(state): State<AppState>, visitor: Visitor) -> App
     }
     let first = no_accounts_yet(&state).await?;
     let closed = !first && !state.config.open_signups;
-    let status = if closed { StatusCode::FORBIDDEN } else { StatusCode::OK };
+    let status = if closed {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::OK
+    };
     Ok((
         status,
         SignupPage {
@@ -328,7 +335,10 @@ pub async fn change_email(
     let email = match parse_email(&form.email) {
         Ok(e) => e,
         Err(msg) => {
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, settings_page(&signed, &state, Some(msg)))
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                settings_page(&signed, &state, Some(msg)),
+            )
                 .into_response());
         }
     };
@@ -343,7 +353,11 @@ pub async fn change_email(
     if !changed {
         return Ok((
             StatusCode::CONFLICT,
-            settings_page(&signed, &state, Some("Another account already uses that email.".into())),
+            settings_page(
+                &signed,
+                &state,
+                Some("Another account already uses that email.".into()),
+            ),
         )
             .into_response());
     }
@@ -362,7 +376,10 @@ pub async fn change_password(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<Response> {
     if let Err(msg) = password::check_rules(&form.new_password) {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, settings_page(&signed, &state, Some(msg)))
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            settings_page(&signed, &state, Some(msg)),
+        )
             .into_response());
     }
     if let Err(page) = confirm_password(&state, &signed, form.current_password).await? {
@@ -397,8 +414,14 @@ pub async fn delete_account(
         return Ok(page);
     }
     let user_id = signed.user.id;
-    state.db.run(move |conn| users::delete(conn, user_id)).await?;
+    state
+        .db
+        .run(move |conn| users::delete(conn, user_id))
+        .await?;
     tracing::info!(user_id, "account deleted");
-    signed.visitor.cookies.remove(removal_cookie(SESSION_COOKIE));
+    signed
+        .visitor
+        .cookies
+        .remove(removal_cookie(SESSION_COOKIE));
     Ok(Redirect::to("/").into_response())
 }

@@ -28,7 +28,9 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
     let mut by_name = HashMap::new();
     let mut by_hashed = HashMap::new();
     for file in STATIC.files() {
-        let Some(name) = file.path().to_str() else { continue };
+        let Some(name) = file.path().to_str() else {
+            continue;
+        };
         let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
         let hash = hex::encode(&crate::auth::secret::sha256(file.contents())[..6]);
         let hashed: &'static str = Box::leak(format!("{stem}.{hash}.{ext}").into_boxed_str());
@@ -56,7 +58,11 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
 
 /// The cache-busting URL of an embedded asset, e.g. `url("style.css")`.
 pub fn url(name: &str) -> &'static str {
-    ASSETS.by_name.get(name).map(|a| a.url).unwrap_or("/static/missing")
+    ASSETS
+        .by_name
+        .get(name)
+        .map(|a| a.url)
+        .unwrap_or("/static/missing")
 }
 
 pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {

@@ -31,7 +31,9 @@ pub fn validate(title: &str, source: &str) -> Result<(String, String), String> {
         return Err("Give the diagram a title.".into());
     }
     if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(format!("Keep the title to {MAX_TITLE_CHARS} characters or fewer."));
+        return Err(format!(
+            "Keep the title to {MAX_TITLE_CHARS} characters or fewer."
+        ));
     }
     // Browsers submit textareas with CRLF; store the text the way it was typed.
     let source = source.replace("\r\n", "\n");
@@ -182,7 +184,11 @@ pub fn share_url(state: &AppState, headers: &HeaderMap, share_id: &str) -> Strin
                 .and_then(|h| h.to_str().ok())
                 .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
                 .unwrap_or("localhost");
-            let scheme = if state.config.secure_cookies { "https" } else { "http" };
+            let scheme = if state.config.secure_cookies {
+                "https"
+            } else {
+                "http"
+            };
             format!("{scheme}://{host}")
         }
     };
@@ -393,7 +399,11 @@ pub async fn share(
     let new_share = match form.enabled.as_str() {
         "on" | "true" => Some(secret::short_id(16)),
         "off" | "false" => None,
-        _ => return Err(AppError::BadRequest("Choose whether to share: on or off.".into())),
+        _ => {
+            return Err(AppError::BadRequest(
+                "Choose whether to share: on or off.".into(),
+            ));
+        }
     };
     let target = format!("/d/{id}");
     state
@@ -589,10 +599,18 @@ pub async fn preview(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if visitor.check_csrf(token).is_err() {
-        return json_error(StatusCode::FORBIDDEN, "csrf_failed", "Reload the page and try again.");
+        return json_error(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "Reload the page and try again.",
+        );
     }
     let Ok(request) = serde_json::from_slice::<PreviewRequest>(&body) else {
-        return json_error(StatusCode::BAD_REQUEST, "invalid_json", "Send {\"source\": \"…\"}.");
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "Send {\"source\": \"…\"}.",
+        );
     };
     match state.renderer.svg(&request.source).await {
         Ok(svg) => axum::Json(serde_json::json!({ "svg": &*svg })).into_response(),

@@ -45,8 +45,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/d/{id}/share", post(diagrams::share))
         .route("/d/{id}/revisions", get(diagrams::revisions))
         .route("/d/{id}/revisions/{version}", get(diagrams::revision))
-        .route("/d/{id}/revisions/{version}/image.svg", get(diagrams::revision_image))
-        .route("/d/{id}/revisions/{version}/restore", post(diagrams::restore_revision))
+        .route(
+            "/d/{id}/revisions/{version}/image.svg",
+            get(diagrams::revision_image),
+        )
+        .route(
+            "/d/{id}/revisions/{version}/restore",
+            post(diagrams::restore_revision),
+        )
         .route("/trash", get(diagrams::trash))
         .route("/preview", post(diagrams::preview))
         .route("/s/{share_id}", get(share::page))

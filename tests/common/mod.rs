@@ -88,8 +88,12 @@ pub struct Page {
 
 impl Page {
     pub fn csrf(&self) -> String {
-        extract_between(&self.body, "name=\"csrf-token\" content=\"", "\"")
-            .unwrap_or_else(|| panic!("no csrf token in page: {}", &self.body[..self.body.len().min(500)]))
+        extract_between(&self.body, "name=\"csrf-token\" content=\"", "\"").unwrap_or_else(|| {
+            panic!(
+                "no csrf token in page: {}",
+                &self.body[..self.body.len().min(500)]
+            )
+        })
     }
 
     pub fn assert_redirect(&self, to: &str) {

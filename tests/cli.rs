@@ -1,0 +1,229 @@
+//! The `reef` binary itself: flags, exit codes, `reef user add`, serving, health checks,
+//! graceful shutdown and refusing a database from a newer Reef.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::reef_exe;
+
+fn reef() -> Command {
+    let mut cmd = Command::new(reef_exe());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("REEF_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+#[test]
+fn help_documents_every_setting_with_its_environment_variable() {
+    let out = reef().arg("--help").output().unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for var in [
+        "REEF_BIND",
+        "REEF_DATA",
+        "REEF_ACCOUNTS",
+        "REEF_SIGNUPS",
+        "REEF_SECURE_COOKIES",
+        "REEF_PUBLIC_URL",
+    ] {
+        assert!(help.contains(var), "--help lacks {var}");
+    }
+    assert!(help.contains("user"), "--help lists the user command");
+}
+
+#[test]
+fn bad_values_fail_fast_with_exit_code_two() {
+    for args in [
+        &["--accounts", "maybe"][..],
+        &["--signups", "sometimes"],
+        &["--bind", "not-an-address"],
+        &["--public-url", "ftp://x"],
+        &["serve", "--accounts", "maybe"],
+    ] {
+        let out = reef().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.lines()
+                .next()
+                .unwrap()
+                .starts_with("error: invalid value"),
+            "{err}"
+        );
+    }
+    let out = reef().env("REEF_ACCOUNTS", "maybe").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn add_user(dir: &std::path::Path, email: &str, password: &str) -> std::process::Output {
+    let mut child = reef()
+        .args(["user", "add", email, "--password-stdin", "--data"])
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_add_creates_an_account_and_refuses_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = add_user(dir.path(), "admin@example.net", "a long password");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "1");
+
+    let out = add_user(dir.path(), "ADMIN@example.net", "another password");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("already exists")
+    );
+
+    let out = add_user(dir.path(), "short@example.net", "short");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("at least 8")
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_reef_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reef.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 999;")
+            .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let out = reef()
+        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("newer version of Reef"), "{err}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the file must not change"
+    );
+    assert!(!dir.path().join("reef.db-wal").exists());
+}
+
+#[test]
+fn reopening_a_database_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "a@example.net", "a long password");
+    let db = reef::db::Db::open(dir.path()).unwrap();
+    let conn = db.conn().unwrap();
+    assert_eq!(reef::db::users::count(&conn).unwrap(), 1);
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, reef::db::SCHEMA_VERSION);
+    let fk: i64 = conn
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(fk, 1);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn the_binary_serves_answers_health_checks_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("nested").join("data");
+    let mut child = reef()
+        .args(["--bind", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .env("REEF_ACCOUNTS", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    assert!(
+        data.join("reef.db").exists(),
+        "the data directory is created"
+    );
+
+    let health = reef()
+        .args(["healthcheck", "--url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        health.status.success(),
+        "{}",
+        String::from_utf8_lossy(&health.stderr)
+    );
+    // Accounts are off: no sign-in page.
+    let login = reef()
+        .args(["healthcheck", "--url", &format!("{url}/login")])
+        .output()
+        .unwrap();
+    assert!(
+        login.status.success(),
+        "healthcheck only ever asks /healthz"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "reef did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
+
+    let down = reef()
+        .args(["healthcheck", "--url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        !down.status.success(),
+        "healthcheck fails when nothing answers"
+    );
+}
