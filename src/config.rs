@@ -98,6 +98,12 @@ pub struct ServeArgs {
     /// Public base URL used in share links, e.g. https://reef.example.net (default: the request's Host).
     #[arg(long, env = "REEF_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
+    /// API reads (GET, HEAD, render) allowed per account per minute; 0 means unlimited.
+    #[arg(long, env = "REEF_RATE_READ_PER_MIN", default_value_t = 120)]
+    pub rate_read_per_min: u32,
+    /// API writes allowed per account per minute; 0 means unlimited.
+    #[arg(long, env = "REEF_RATE_WRITE_PER_MIN", default_value_t = 30)]
+    pub rate_write_per_min: u32,
 }
 
 fn parse_public_url(raw: &str) -> Result<String, String> {
@@ -120,6 +126,8 @@ pub struct Config {
     pub open_signups: bool,
     pub secure_cookies: bool,
     pub public_url: Option<String>,
+    pub rate_read_per_min: u32,
+    pub rate_write_per_min: u32,
 }
 
 impl From<&ServeArgs> for Config {
@@ -130,6 +138,8 @@ impl From<&ServeArgs> for Config {
             open_signups: args.signups == Signups::Open,
             secure_cookies: args.secure_cookies,
             public_url: args.public_url.clone(),
+            rate_read_per_min: args.rate_read_per_min,
+            rate_write_per_min: args.rate_write_per_min,
         }
     }
 }
@@ -143,6 +153,8 @@ impl Config {
             open_signups: false,
             secure_cookies: false,
             public_url: None,
+            rate_read_per_min: 120,
+            rate_write_per_min: 30,
         }
     }
 

@@ -2,6 +2,7 @@
 //! and the tests both use it.
 #![forbid(unsafe_code)]
 
+pub mod api;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -33,6 +34,7 @@ pub fn app(state: AppState) -> Router {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     web::router(&state)
+        .nest("/api", api::router(&state))
         .route("/healthz", get(healthz))
         .fallback(|| async { error::AppError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -56,3 +56,8 @@ impl Renderer {
 pub fn worker_main() -> std::process::ExitCode {
     std::process::ExitCode::SUCCESS
 }
+impl Renderer {
+    pub async fn png(&self, _source: &str, _scale: u8) -> Result<Vec<u8>, RenderError> {
+        Err(RenderError::Unavailable("png".into()))
+    }
+}

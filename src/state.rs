@@ -18,11 +18,17 @@ pub struct AppState {
     pub renderer: Renderer,
     pub clock: Clock,
     pub login_limits: Arc<LoginLimits>,
+    pub api_limits: Arc<crate::api::limits::ApiLimits>,
+    pub used_nonces: Arc<crate::web::settings::UsedNonces>,
 }
 
 impl AppState {
     pub fn new(config: Config, db: Db, renderer: Renderer) -> Self {
+        let api_limits =
+            crate::api::limits::ApiLimits::new(config.rate_read_per_min, config.rate_write_per_min);
         Self {
+            api_limits: Arc::new(api_limits),
+            used_nonces: Arc::default(),
             db,
             config: Arc::new(config),
             renderer,

@@ -2,6 +2,7 @@
 
 pub mod password;
 pub mod secret;
+pub mod token;
 pub mod visitor;
 
 pub use visitor::{SignedIn, Visitor};

@@ -346,3 +346,23 @@ pub fn claim_guest(conn: &Connection, guest: &[u8; 32], user_id: i64) -> DbResul
         params![user_id, &guest[..]],
     )?)
 }
+
+/// Moves a diagram to the trash if it is still at `expected_version` (when given).
+pub fn trash_checked(
+    conn: &mut Connection,
+    owner: &Owner,
+    id: &str,
+    expected_version: Option<i64>,
+    now: i64,
+) -> DbResult<Saved> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let Some(current) = get(&tx, owner, id)?.filter(|d| d.deleted_at.is_none()) else {
+        return Ok(Saved::NotFound);
+    };
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Ok(Saved::Stale(current));
+    }
+    trash_one(&tx, owner, id, now)?;
+    tx.commit()?;
+    Ok(Saved::Ok(current))
+}

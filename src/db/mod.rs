@@ -1,7 +1,9 @@
 //! SQLite storage: a pooled connection per blocking task, versioned migrations, and the
 //! per-table query modules. Nothing here knows about HTTP.
 
+pub mod api_tokens;
 pub mod diagrams;
+pub mod security_log;
 pub mod sessions;
 pub mod users;
 
@@ -14,7 +16,10 @@ use rusqlite::Connection;
 
 /// Migrations in order; entry `i` brings a database from `user_version` i to i + 1.
 /// Existing entries are never edited once released.
-const MIGRATIONS: &[&str] = &[include_str!("../../schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../schema.sql"),
+    include_str!("../../migrations/0002_api_tokens.sql"),
+];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 

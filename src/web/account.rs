@@ -2,14 +2,15 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::Page;
 use crate::auth::visitor::{CsrfForm, SESSION_COOKIE, make_cookie, removal_cookie};
-use crate::auth::{ClientIp, SignedIn, Visitor, password, secret};
+use crate::auth::{ClientIp, Visitor, password, secret};
+use crate::db::security_log::{self, EventKind};
 use crate::db::{diagrams, sessions, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -33,7 +34,12 @@ pub fn parse_email(raw: &str) -> Result<String, String> {
 
 /// Signs the visitor in as `user_id`: a fresh session id (the old one, if any, is destroyed)
 /// and the guest's diagrams move into the account.
-async fn start_session(state: &AppState, visitor: &Visitor, user_id: i64) -> AppResult<()> {
+async fn start_session(
+    state: &AppState,
+    visitor: &Visitor,
+    user_id: i64,
+    ip: std::net::IpAddr,
+) -> AppResult<()> {
     let raw = secret::os_random::<32>();
     let hash = secret::sha256(&raw);
     let old = visitor.session;
@@ -47,7 +53,14 @@ async fn start_session(state: &AppState, visitor: &Visitor, user_id: i64) -> App
             }
             sessions::create(conn, &hash, user_id, now)?;
             diagrams::claim_guest(conn, &guest, user_id)?;
-            Ok(())
+            security_log::record(
+                conn,
+                user_id,
+                EventKind::SignIn,
+                None,
+                Some(&ip.to_string()),
+                now,
+            )
         })
         .await?;
     visitor.cookies.add(make_cookie(
@@ -132,7 +145,7 @@ pub async fn login(
     let ok = password::verify_blocking(form.password, stored).await;
     match user.filter(|_| ok) {
         Some(user) => {
-            start_session(&state, &visitor, user.id).await?;
+            start_session(&state, &visitor, user.id, ip).await?;
             Ok(Redirect::to("/").into_response())
         }
         None => {
@@ -189,6 +202,7 @@ pub struct SignupForm {
 pub async fn signup(
     State(state): State<AppState>,
     visitor: Visitor,
+    ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<SignupForm>,
 ) -> AppResult<Response> {
     let first = no_accounts_yet(&state).await?;
@@ -225,7 +239,7 @@ pub async fn signup(
     match created {
         users::Created::Ok(user) => {
             tracing::info!(user_id = user.id, admin = user.is_admin, "account created");
-            start_session(&state, &visitor, user.id).await?;
+            start_session(&state, &visitor, user.id, ip).await?;
             Ok(Redirect::to("/").into_response())
         }
         users::Created::DuplicateEmail => Ok(page(
@@ -254,174 +268,4 @@ pub async fn logout(
     }
     visitor.cookies.remove(removal_cookie(SESSION_COOKIE));
     Ok(Redirect::to("/"))
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "settings.html")]
-pub struct SettingsPage {
-    page: Page,
-    email: String,
-    is_admin: bool,
-    notice: Option<&'static str>,
-    error: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct SettingsQuery {
-    done: Option<String>,
-}
-
-fn settings_page(signed: &SignedIn, state: &AppState, error: Option<String>) -> SettingsPage {
-    SettingsPage {
-        page: Page::new(&signed.visitor, state),
-        email: signed.user.email.clone(),
-        is_admin: signed.user.is_admin,
-        notice: None,
-        error,
-    }
-}
-
-pub async fn settings(
-    State(state): State<AppState>,
-    signed: SignedIn,
-    Query(query): Query<SettingsQuery>,
-) -> SettingsPage {
-    let mut page = settings_page(&signed, &state, None);
-    page.notice = match query.done.as_deref() {
-        Some("email") => Some("Your email address was changed."),
-        Some("password") => Some("Your password was changed. Other browsers were signed out."),
-        _ => None,
-    };
-    page
-}
-
-/// Checks the account's current password; a mismatch re-shows settings with a message.
-async fn confirm_password(
-    state: &AppState,
-    signed: &SignedIn,
-    given: String,
-) -> AppResult<Result<(), Response>> {
-    let user_id = signed.user.id;
-    let stored = state
-        .db
-        .run(move |conn| users::password_hash(conn, user_id))
-        .await?;
-    if given.len() <= password::MAX_BYTES && password::verify_blocking(given, stored).await {
-        return Ok(Ok(()));
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    Ok(Err((
-        StatusCode::UNAUTHORIZED,
-        settings_page(
-            signed,
-            state,
-            Some("Your current password was not right; nothing was changed.".into()),
-        ),
-    )
-        .into_response()))
-}
-
-#[derive(Deserialize)]
-pub struct EmailForm {
-    email: String,
-    current_password: String,
-}
-
-pub async fn change_email(
-    State(state): State<AppState>,
-    signed: SignedIn,
-    CsrfForm(form): CsrfForm<EmailForm>,
-) -> AppResult<Response> {
-    let email = match parse_email(&form.email) {
-        Ok(e) => e,
-        Err(msg) => {
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                settings_page(&signed, &state, Some(msg)),
-            )
-                .into_response());
-        }
-    };
-    if let Err(page) = confirm_password(&state, &signed, form.current_password).await? {
-        return Ok(page);
-    }
-    let user_id = signed.user.id;
-    let changed = state
-        .db
-        .run(move |conn| users::set_email(conn, user_id, &email))
-        .await?;
-    if !changed {
-        return Ok((
-            StatusCode::CONFLICT,
-            settings_page(
-                &signed,
-                &state,
-                Some("Another account already uses that email.".into()),
-            ),
-        )
-            .into_response());
-    }
-    Ok(Redirect::to("/settings?done=email").into_response())
-}
-
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    current_password: String,
-    new_password: String,
-}
-
-pub async fn change_password(
-    State(state): State<AppState>,
-    signed: SignedIn,
-    CsrfForm(form): CsrfForm<PasswordForm>,
-) -> AppResult<Response> {
-    if let Err(msg) = password::check_rules(&form.new_password) {
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            settings_page(&signed, &state, Some(msg)),
-        )
-            .into_response());
-    }
-    if let Err(page) = confirm_password(&state, &signed, form.current_password).await? {
-        return Ok(page);
-    }
-    let hash = password::hash_blocking(form.new_password)
-        .await
-        .map_err(AppError::Internal)?;
-    let user_id = signed.user.id;
-    let keep = signed.visitor.session.unwrap_or_default();
-    state
-        .db
-        .run(move |conn| {
-            users::set_password_hash(conn, user_id, &hash)?;
-            sessions::delete_others(conn, user_id, &keep)
-        })
-        .await?;
-    Ok(Redirect::to("/settings?done=password").into_response())
-}
-
-#[derive(Deserialize)]
-pub struct DeleteForm {
-    current_password: String,
-}
-
-pub async fn delete_account(
-    State(state): State<AppState>,
-    signed: SignedIn,
-    CsrfForm(form): CsrfForm<DeleteForm>,
-) -> AppResult<Response> {
-    if let Err(page) = confirm_password(&state, &signed, form.current_password).await? {
-        return Ok(page);
-    }
-    let user_id = signed.user.id;
-    state
-        .db
-        .run(move |conn| users::delete(conn, user_id))
-        .await?;
-    tracing::info!(user_id, "account deleted");
-    signed
-        .visitor
-        .cookies
-        .remove(removal_cookie(SESSION_COOKIE));
-    Ok(Redirect::to("/").into_response())
 }

@@ -3,6 +3,7 @@
 pub mod account;
 pub mod assets;
 pub mod diagrams;
+pub mod settings;
 pub mod share;
 
 use axum::Router;
@@ -63,10 +64,17 @@ pub fn router(state: &AppState) -> Router<AppState> {
             .route("/login", get(account::login_page).post(account::login))
             .route("/signup", get(account::signup_page).post(account::signup))
             .route("/logout", post(account::logout))
-            .route("/settings", get(account::settings))
-            .route("/settings/email", post(account::change_email))
-            .route("/settings/password", post(account::change_password))
-            .route("/settings/delete", post(account::delete_account));
+            .route("/settings", get(settings::settings))
+            .route("/settings/email", post(settings::change_email))
+            .route("/settings/password", post(settings::change_password))
+            .route("/settings/delete", post(settings::delete_account))
+            .route("/settings/tokens", post(settings::create_token))
+            .route("/settings/tokens/revoke-all", post(settings::revoke_all))
+            .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
+            .route(
+                "/settings/tokens/{id}/regenerate",
+                post(settings::regenerate_token),
+            );
     }
     router
 }

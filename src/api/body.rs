@@ -1,0 +1,108 @@
+//! Request bodies for the API: JSON with our error envelope for every way it can be wrong
+//! (never axum's plain-text rejections), and raw Mermaid text where that is handier for curl.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// The media type of a request, lowercased, without parameters.
+pub fn media_type(req: &Request) -> Option<String> {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+}
+
+pub async fn bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::Invalid {
+                code: "invalid_body",
+                message: "The request body could not be read.".into(),
+            }
+        }
+    })
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Data => ApiError::Invalid {
+                code: "invalid_body",
+                message: format!("The JSON body does not fit: {e}."),
+            },
+            Category::Syntax | Category::Eof | Category::Io => ApiError::Invalid {
+                code: "invalid_json",
+                message: format!("The body is not valid JSON: {e}."),
+            },
+        }
+    })
+}
+
+/// A JSON body (`Content-Type: application/json` required).
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match media_type(&req).as_deref() {
+            Some("application/json") => {}
+            Some(other) => {
+                return Err(ApiError::UnsupportedMediaType(format!(
+                    "Send JSON with Content-Type: application/json (got {other})."
+                )));
+            }
+            None => {
+                return Err(ApiError::UnsupportedMediaType(
+                    "Send JSON with Content-Type: application/json.".into(),
+                ));
+            }
+        }
+        let bytes = bytes(req, state).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// A body that is either JSON (`T`) or raw Mermaid text (`text/plain`, or curl's `-T`
+/// default of no/`application/octet-stream` type).
+pub enum JsonOrText<T> {
+    Json(T),
+    Text(String),
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonOrText<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let media = media_type(&req);
+        let bytes = bytes(req, state).await?;
+        match media.as_deref() {
+            Some("application/json") => parse_json(&bytes).map(JsonOrText::Json),
+            Some("text/plain")
+            | Some("text/vnd.mermaid")
+            | Some("application/octet-stream")
+            | None => String::from_utf8(bytes.to_vec())
+                .map(JsonOrText::Text)
+                .map_err(|_| ApiError::Invalid {
+                    code: "invalid_utf8",
+                    message: "The body is not valid UTF-8 text.".into(),
+                }),
+            Some(other) => Err(ApiError::UnsupportedMediaType(format!(
+                "Send application/json or text/plain (got {other})."
+            ))),
+        }
+    }
+}

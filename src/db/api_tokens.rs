@@ -1,0 +1,339 @@
+//! API tokens: at most [`MAX_LIVE`] live (unrevoked, unexpired) per account, looked up by the
+//! SHA-256 of their secret. Every state change writes to the security log in the same
+//! transaction.
+
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+
+use super::DbResult;
+use super::security_log::{self, EventKind};
+use crate::auth::token::{Scope, TokenHash};
+
+pub const MAX_LIVE: i64 = 10;
+/// `last_used_at` is written at most this often per token, so reads stay cheap.
+pub const TOUCH_EVERY_SECS: i64 = 60;
+/// Expired tokens stay listed (greyed) this long, then drop off the settings page.
+pub const SHOW_EXPIRED_SECS: i64 = 30 * 24 * 3600;
+
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub id: i64,
+    pub name: String,
+    pub scope: Scope,
+    pub last4: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+    pub last_used_ip: Option<String>,
+}
+
+const COLUMNS: &str = "id, name, scope, last4, created_at, expires_at, last_used_at, last_used_ip";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Token> {
+    let scope: String = r.get(2)?;
+    Ok(Token {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        scope: Scope::parse(&scope).unwrap_or(Scope::Read),
+        last4: r.get(3)?,
+        created_at: r.get(4)?,
+        expires_at: r.get(5)?,
+        last_used_at: r.get(6)?,
+        last_used_ip: r.get(7)?,
+    })
+}
+
+/// A freshly issued secret's stored parts; the secret itself never reaches this module.
+pub struct Issued<'a> {
+    pub hash: TokenHash,
+    pub last4: &'a str,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug)]
+pub enum Created {
+    Ok(Token),
+    CapReached,
+}
+
+fn live_count(conn: &Connection, user_id: i64, now: i64) -> DbResult<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM api_tokens WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2",
+        params![user_id, now],
+        |r| r.get(0),
+    )?)
+}
+
+fn insert(
+    conn: &Connection,
+    user_id: i64,
+    name: &str,
+    scope: Scope,
+    new: &Issued<'_>,
+) -> DbResult<Token> {
+    conn.execute(
+        "INSERT INTO api_tokens (user_id, name, scope, secret_hash, last4, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            user_id,
+            name,
+            scope.as_str(),
+            &new.hash.0[..],
+            new.last4,
+            new.created_at,
+            new.expires_at
+        ],
+    )?;
+    Ok(Token {
+        id: conn.last_insert_rowid(),
+        name: name.to_owned(),
+        scope,
+        last4: new.last4.to_owned(),
+        created_at: new.created_at,
+        expires_at: new.expires_at,
+        last_used_at: None,
+        last_used_ip: None,
+    })
+}
+
+/// Creates a token unless the account already has [`MAX_LIVE`] live ones. The count and the
+/// insert share one IMMEDIATE transaction, so concurrent creates cannot overshoot the cap.
+pub fn create(
+    conn: &mut Connection,
+    user_id: i64,
+    name: &str,
+    scope: Scope,
+    new: &Issued<'_>,
+    ip: Option<&str>,
+) -> DbResult<Created> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if live_count(&tx, user_id, new.created_at)? >= MAX_LIVE {
+        return Ok(Created::CapReached);
+    }
+    let token = insert(&tx, user_id, name, scope, new)?;
+    security_log::record(
+        &tx,
+        user_id,
+        EventKind::TokenCreated,
+        Some(name),
+        ip,
+        new.created_at,
+    )?;
+    tx.commit()?;
+    Ok(Created::Ok(token))
+}
+
+/// Live tokens and recently expired ones (for display), newest first. Revoked ones are gone.
+pub fn list(conn: &Connection, user_id: i64, now: i64) -> DbResult<Vec<Token>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_tokens
+          WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2
+          ORDER BY created_at DESC, id DESC"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params![user_id, now - SHOW_EXPIRED_SECS], from_row)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub fn count_live(conn: &Connection, user_id: i64, now: i64) -> DbResult<i64> {
+    live_count(conn, user_id, now)
+}
+
+/// Revokes one of the account's tokens. Returns its name, or None if it was not live.
+pub fn revoke(
+    conn: &mut Connection,
+    user_id: i64,
+    token_id: i64,
+    ip: Option<&str>,
+    now: i64,
+) -> DbResult<Option<String>> {
+    let tx = conn.transaction()?;
+    let name: Option<String> = tx
+        .query_row(
+            "UPDATE api_tokens SET revoked_at = ?1
+              WHERE id = ?2 AND user_id = ?3 AND revoked_at IS NULL
+              RETURNING name",
+            params![now, token_id, user_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(name) = &name {
+        security_log::record(&tx, user_id, EventKind::TokenRevoked, Some(name), ip, now)?;
+    }
+    tx.commit()?;
+    Ok(name)
+}
+
+/// Revokes every live token of the account; returns how many.
+pub fn revoke_all(
+    conn: &mut Connection,
+    user_id: i64,
+    ip: Option<&str>,
+    now: i64,
+) -> DbResult<usize> {
+    let tx = conn.transaction()?;
+    let names = {
+        let mut stmt = tx.prepare(
+            "UPDATE api_tokens SET revoked_at = ?1
+              WHERE user_id = ?2 AND revoked_at IS NULL AND expires_at > ?1
+              RETURNING name",
+        )?;
+        stmt.query_map(params![now, user_id], |r| r.get::<_, String>(0))?
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    for name in &names {
+        security_log::record(&tx, user_id, EventKind::TokenRevoked, Some(name), ip, now)?;
+    }
+    tx.commit()?;
+    Ok(names.len())
+}
+
+/// Issues a new secret for a live token (same name and scope, a fresh lifetime) and revokes
+/// the old secret in the same transaction. None if the token is not the account's or not live.
+pub fn regenerate(
+    conn: &mut Connection,
+    user_id: i64,
+    token_id: i64,
+    new: &Issued<'_>,
+    ip: Option<&str>,
+) -> DbResult<Option<Token>> {
+    let now = new.created_at;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let old = tx
+        .query_row(
+            &format!(
+                "SELECT {COLUMNS} FROM api_tokens
+                  WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3"
+            ),
+            params![token_id, user_id, now],
+            from_row,
+        )
+        .optional()?;
+    let Some(old) = old else {
+        return Ok(None);
+    };
+    tx.execute(
+        "UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2",
+        params![now, old.id],
+    )?;
+    let token = insert(&tx, user_id, &old.name, old.scope, new)?;
+    security_log::record(
+        &tx,
+        user_id,
+        EventKind::TokenRegenerated,
+        Some(&old.name),
+        ip,
+        now,
+    )?;
+    tx.commit()?;
+    Ok(Some(token))
+}
+
+/// What a valid bearer token stands for.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub token_id: i64,
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    pub scope: Scope,
+    pub expires_at: i64,
+    pub last_used_at: Option<i64>,
+    pub last_used_ip: Option<String>,
+}
+
+/// Looks a secret up through the unique index; revoked and expired tokens are absent.
+pub fn authenticate(
+    conn: &Connection,
+    hash: &TokenHash,
+    now: i64,
+) -> DbResult<Option<Authenticated>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT t.id, t.user_id, u.email, t.name, t.scope, t.expires_at, t.last_used_at, t.last_used_ip
+               FROM api_tokens t JOIN users u ON u.id = t.user_id
+              WHERE t.secret_hash = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2",
+        )?
+        .query_row(params![&hash.0[..], now], |r| {
+            let scope: String = r.get(4)?;
+            Ok(Authenticated {
+                token_id: r.get(0)?,
+                user_id: r.get(1)?,
+                email: r.get(2)?,
+                name: r.get(3)?,
+                scope: Scope::parse(&scope).unwrap_or(Scope::Read),
+                expires_at: r.get(5)?,
+                last_used_at: r.get(6)?,
+                last_used_ip: r.get(7)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Whether a use of `token` needs a write: the minute has turned or the address is new to it.
+pub fn needs_touch(token: &Authenticated, ip: &str, now: i64) -> bool {
+    token
+        .last_used_at
+        .is_none_or(|at| now - at >= TOUCH_EVERY_SECS)
+        || token.last_used_ip.as_deref() != Some(ip)
+}
+
+/// Records a use: last-used time and address, and a security event the first time the token
+/// is seen from an address.
+pub fn touch(conn: &mut Connection, token: &Authenticated, ip: &str, now: i64) -> DbResult<()> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "UPDATE api_tokens SET last_used_at = ?1, last_used_ip = ?2 WHERE id = ?3",
+        params![now, ip, token.token_id],
+    )?;
+    let new_ip = tx.execute(
+        "INSERT OR IGNORE INTO api_token_ips (token_id, ip) VALUES (?1, ?2)",
+        params![token.token_id, ip],
+    )? == 1;
+    if new_ip {
+        security_log::record(
+            &tx,
+            token.user_id,
+            EventKind::TokenNewIp,
+            Some(&token.name),
+            Some(ip),
+            now,
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Writes one "expired" event per token whose lifetime has ended.
+pub fn log_expired(conn: &mut Connection, now: i64) -> DbResult<usize> {
+    let tx = conn.transaction()?;
+    let expired = {
+        let mut stmt = tx.prepare(
+            "UPDATE api_tokens SET expiry_logged = 1
+              WHERE expiry_logged = 0 AND revoked_at IS NULL AND expires_at <= ?1
+              RETURNING user_id, name, expires_at",
+        )?;
+        stmt.query_map([now], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?
+    };
+    for (user_id, name, at) in &expired {
+        security_log::record(
+            &tx,
+            *user_id,
+            EventKind::TokenExpired,
+            Some(name),
+            None,
+            *at,
+        )?;
+    }
+    tx.commit()?;
+    Ok(expired.len())
+}

@@ -1,0 +1,79 @@
+//! The per-account security log: token events and sign-ins, kept for 90 days.
+
+use rusqlite::{Connection, params};
+
+use super::DbResult;
+
+pub const KEEP_SECS: i64 = 90 * 24 * 3600;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    SignIn,
+    TokenCreated,
+    TokenRegenerated,
+    TokenRevoked,
+    TokenExpired,
+    TokenNewIp,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::SignIn => "sign_in",
+            EventKind::TokenCreated => "token_created",
+            EventKind::TokenRegenerated => "token_regenerated",
+            EventKind::TokenRevoked => "token_revoked",
+            EventKind::TokenExpired => "token_expired",
+            EventKind::TokenNewIp => "token_new_ip",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub at: i64,
+    pub kind: String,
+    pub token_name: Option<String>,
+    pub ip: Option<String>,
+}
+
+pub fn record(
+    conn: &Connection,
+    user_id: i64,
+    kind: EventKind,
+    token_name: Option<&str>,
+    ip: Option<&str>,
+    now: i64,
+) -> DbResult<()> {
+    conn.execute(
+        "INSERT INTO security_events (user_id, at, kind, token_name, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![user_id, now, kind.as_str(), token_name, ip],
+    )?;
+    Ok(())
+}
+
+/// The account's events of the last 90 days, newest first.
+pub fn recent(conn: &Connection, user_id: i64, now: i64, limit: usize) -> DbResult<Vec<Event>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT at, kind, token_name, ip FROM security_events
+          WHERE user_id = ?1 AND at >= ?2 ORDER BY at DESC, id DESC LIMIT ?3",
+    )?;
+    let rows = stmt
+        .query_map(params![user_id, now - KEEP_SECS, limit as i64], |r| {
+            Ok(Event {
+                at: r.get(0)?,
+                kind: r.get(1)?,
+                token_name: r.get(2)?,
+                ip: r.get(3)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+pub fn purge_old(conn: &Connection, now: i64) -> DbResult<usize> {
+    Ok(conn.execute(
+        "DELETE FROM security_events WHERE at < ?1",
+        [now - KEEP_SECS],
+    )?)
+}
