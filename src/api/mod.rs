@@ -36,7 +36,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/me", get(me))
         .route("/diagrams", get(diagrams::list).post(diagrams::create))
         .route(
-            "/api/diagrams/{id}",
+            "/diagrams/{id}",
             get(diagrams::get)
                 .put(diagrams::replace)
                 .patch(diagrams::patch)

@@ -215,3 +215,149 @@ impl Browser {
             .await
     }
 }
+
+pub const PASSWORD: &str = "correct horse battery";
+
+impl Browser {
+    /// Creates a token on the settings page and returns the secret read from the page.
+    pub async fn create_token(&self, name: &str, scope: &str) -> String {
+        let settings = self.get("/settings").await;
+        assert_eq!(settings.status, StatusCode::OK, "must be signed in");
+        let nonce = extract_between(&settings.body, "name=\"nonce\" value=\"", "\"").unwrap();
+        let page = self
+            .post(
+                "/settings/tokens",
+                &[("name", name), ("scope", scope), ("nonce", &nonce)],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        secret_on(&page).unwrap_or_else(|| panic!("no secret shown: {}", page.body))
+    }
+
+    /// The id of the (first) token row named `name`, from its revoke form.
+    pub async fn token_id(&self, name: &str) -> String {
+        let page = self.get("/settings").await;
+        let label = format!("aria-label=\"Revoke {name}\"");
+        let upto = page.body.find(&label).unwrap();
+        let form = page.body[..upto].rfind("/settings/tokens/").unwrap();
+        page.body[form + "/settings/tokens/".len()..]
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+/// The one-time secret on a settings page, if the page shows one.
+pub fn secret_on(page: &Page) -> Option<String> {
+    extract_between(
+        &page.body,
+        "id=\"new-token-secret\" class=\"secret\" readonly value=\"",
+        "\"",
+    )
+}
+
+/// A signed-in account (the first, so an admin) and its browser.
+pub async fn signed_in(server: &TestServer, email: &str) -> Browser {
+    let b = server.browser();
+    let page = b.sign_up(email, PASSWORD).await;
+    assert!(page.status.is_redirection(), "{}", page.body);
+    b
+}
+
+/// A script's view of the API: a plain HTTP client with a bearer token and no cookies.
+pub struct Api {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub token: String,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.bytes)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    }
+
+    /// Asserts the status and the error envelope's code.
+    pub fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert_eq!(self.json()["error"], code, "{}", self.text());
+    }
+}
+
+impl Api {
+    pub fn new(server: &TestServer, token: &str) -> Self {
+        Self {
+            base: server.base.clone(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            token: token.to_owned(),
+        }
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{}", self.base, path))
+            .bearer_auth(&self.token)
+    }
+
+    pub async fn send(builder: reqwest::RequestBuilder) -> Reply {
+        let response = builder.send().await.unwrap();
+        Reply {
+            status: response.status(),
+            headers: response.headers().clone(),
+            bytes: response.bytes().await.unwrap().to_vec(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        Self::send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        Self::send(self.request(reqwest::Method::DELETE, path)).await
+    }
+
+    pub async fn json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Reply {
+        Self::send(self.request(method, path).json(&body)).await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> Reply {
+        self.json(reqwest::Method::POST, path, body).await
+    }
+
+    /// Creates a diagram and returns its id.
+    pub async fn create(&self, title: &str, source: &str) -> String {
+        let reply = self
+            .post(
+                "/api/diagrams",
+                serde_json::json!({"title": title, "source": source}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+        reply.json()["id"].as_str().unwrap().to_owned()
+    }
+}
