@@ -44,7 +44,8 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Hourly: purge the trash after 30 days and idle sessions.
+/// Hourly: purge the trash after 30 days, idle sessions and old security events, and log
+/// tokens that have expired.
 fn spawn_housekeeping(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
@@ -56,6 +57,8 @@ fn spawn_housekeeping(state: AppState) {
                 .run(move |conn| {
                     let trashed = crate::db::diagrams::purge_trash(conn, now)?;
                     let sessions = crate::db::sessions::purge_idle(conn, now)?;
+                    crate::db::api_tokens::log_expired(conn, now)?;
+                    crate::db::security_log::purge_old(conn, now)?;
                     Ok((trashed, sessions))
                 })
                 .await;
