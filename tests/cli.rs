@@ -227,3 +227,38 @@ fn the_binary_serves_answers_health_checks_and_stops_on_sigterm() {
         "healthcheck fails when nothing answers"
     );
 }
+
+#[test]
+fn a_database_from_an_older_reef_upgrades_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reef.db");
+    {
+        // A version-1 database as the first release left it, with an account and a diagram.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(include_str!("../schema.sql")).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (email, password_hash, is_admin, created_at) VALUES ('old@example.net', 'x', 1, 0);
+             INSERT INTO diagrams (id, owner_user, title, source, created_at, updated_at)
+                  VALUES ('abc123', 1, 'Kept', 'flowchart LR\n  A --> B', 0, 0);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    }
+    let db = reef::db::Db::open(dir.path()).unwrap();
+    let conn = db.conn().unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, reef::db::SCHEMA_VERSION);
+    assert!(version > 1);
+    let title: String = conn
+        .query_row("SELECT title FROM diagrams WHERE id = 'abc123'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(title, "Kept");
+    let tokens: i64 = conn
+        .query_row("SELECT count(*) FROM api_tokens", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(tokens, 0, "the new tables exist");
+}
