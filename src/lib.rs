@@ -7,6 +7,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod mcp;
 #[path = "render_stub.rs"]
 pub mod render;
 pub mod server;
@@ -35,6 +36,7 @@ pub fn app(state: AppState) -> Router {
     };
     web::router(&state)
         .nest("/api", api::router(&state))
+        .merge(mcp::router(&state))
         .route("/healthz", get(healthz))
         .fallback(|| async { error::AppError::NotFound })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

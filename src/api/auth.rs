@@ -1,6 +1,7 @@
 //! Who is calling the API: a bearer token, or the browser's own session (then non-GET
 //! requests must carry the CSRF header). Also enforces scopes and per-account rate limits,
-//! and stamps `Reef-Token-Expires` on every bearer response.
+//! and stamps `Reef-Token-Expires` on every bearer response. `/mcp` takes tokens only and
+//! leaves scopes and rate limits to the MCP layer, which knows which tool a request calls.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -35,6 +36,17 @@ pub struct ApiCaller {
 impl ApiCaller {
     pub fn owner(&self) -> Owner {
         Owner::User(self.user_id)
+    }
+
+    /// False only for a read-scoped token.
+    pub fn may_write(&self) -> bool {
+        !matches!(
+            self.via,
+            Via::Token {
+                scope: Scope::Read,
+                ..
+            }
+        )
     }
 }
 
@@ -141,6 +153,17 @@ async fn session_caller(state: &AppState, parts: &mut Parts) -> Result<ApiCaller
     })
 }
 
+/// What a door checks besides who is calling.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Door {
+    /// The REST API: a token or the browser session; scope and rate limit follow from the
+    /// method and path.
+    Rest,
+    /// `/mcp`: a token only (a cookie must never drive an agent endpoint); the MCP layer applies
+    /// scope and rate limit per JSON-RPC message.
+    TokenOnly,
+}
+
 /// Route layer for every authenticated API route.
 pub async fn authenticate(
     State(state): State<AppState>,
@@ -148,7 +171,21 @@ pub async fn authenticate(
     request: Request,
     next: Next,
 ) -> Response {
-    match admit(&state, ip.to_string(), request).await {
+    pass(&state, ip.to_string(), request, next, Door::Rest).await
+}
+
+/// Route layer for `/mcp`: bearer tokens only, no scope or rate-limit decision here.
+pub async fn authenticate_token(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    request: Request,
+    next: Next,
+) -> Response {
+    pass(&state, ip.to_string(), request, next, Door::TokenOnly).await
+}
+
+async fn pass(state: &AppState, ip: String, request: Request, next: Next, door: Door) -> Response {
+    match admit(state, ip, request, door).await {
         Ok((request, caller)) => {
             let expires = match &caller.via {
                 Via::Token { expires_at, .. } => Some(*expires_at),
@@ -171,6 +208,7 @@ async fn admit(
     state: &AppState,
     ip: String,
     request: Request,
+    door: Door,
 ) -> Result<(Request, ApiCaller), ApiError> {
     if !state.config.accounts {
         return Err(ApiError::Unauthorized);
@@ -182,17 +220,16 @@ async fn admit(
             bearer_caller(state, &raw, ip).await?
         }
         Credentials::Malformed => return Err(ApiError::Unauthorized),
+        Credentials::None if door == Door::TokenOnly => return Err(ApiError::Unauthorized),
         Credentials::None => session_caller(state, &mut parts).await?,
     };
-    let read = is_read(&parts.method, parts.uri.path());
-    if let Via::Token {
-        scope: Scope::Read, ..
-    } = caller.via
-        && !read
-    {
-        return Err(ApiError::InsufficientScope);
+    if door == Door::Rest {
+        let read = is_read(&parts.method, parts.uri.path());
+        if !read && !caller.may_write() {
+            return Err(ApiError::InsufficientScope);
+        }
+        state.api_limits.check(caller.user_id, read)?;
     }
-    state.api_limits.check(caller.user_id, read)?;
     parts.extensions.insert(caller.clone());
     Ok((Request::from_parts(parts, body), caller))
 }

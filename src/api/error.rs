@@ -4,6 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::db::DbError;
 use crate::render::RenderError;
@@ -43,7 +44,102 @@ impl From<DbError> for ApiError {
     }
 }
 
+/// Every stable code the API itself answers with, and when. The OpenAPI document lists these;
+/// renderer failures add the renderer's own codes (`RenderError::code`).
+pub const CODES: &[(&str, &str)] = &[
+    (
+        "unauthorized",
+        "401: the bearer token is missing, malformed, unknown, expired or revoked. Always this bare body.",
+    ),
+    ("insufficient_scope", "403: a read token attempted a write."),
+    (
+        "csrf_failed",
+        "403: a browser session's write lacked a valid X-CSRF-Token header.",
+    ),
+    (
+        "not_found",
+        "404: no such diagram, revision or route (other accounts' diagrams included).",
+    ),
+    (
+        "method_not_allowed",
+        "405: the path exists but does not accept this method.",
+    ),
+    (
+        "precondition_failed",
+        "412: If-Match names an older version; `current_version` is the current one.",
+    ),
+    ("payload_too_large", "413: the request body is over 1 MiB."),
+    (
+        "unsupported_media_type",
+        "415: the body's Content-Type is not one this route accepts.",
+    ),
+    ("invalid_json", "422: the body is not valid JSON."),
+    (
+        "invalid_body",
+        "422: the JSON does not fit (unknown or missing field, wrong type), or the body could not be read.",
+    ),
+    ("invalid_utf8", "422: a text body is not UTF-8."),
+    (
+        "invalid_input",
+        "422: a value is out of range: empty or too long title or source, bad limit, format or scale.",
+    ),
+    (
+        "invalid_cursor",
+        "422: cursor is not a next_cursor from an earlier page.",
+    ),
+    (
+        "parse_error",
+        "422: the Mermaid text does not parse; `line` and `column` say where when known.",
+    ),
+    (
+        "rate_limited",
+        "429: this account's read or write bucket is empty; Retry-After says when to try again.",
+    ),
+    (
+        "internal_error",
+        "500: Reef failed; the details are in its log.",
+    ),
+];
+
+/// The envelope every API failure uses. It documents the JSON built in `into_response`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    /// A stable snake_case code to switch on (listed in this schema's description).
+    #[schema(examples("not_found", "precondition_failed", "insufficient_scope"))]
+    error: String,
+    /// A sentence for people; absent only on `unauthorized`.
+    #[schema(nullable = false)]
+    message: Option<String>,
+    /// On `precondition_failed`: the diagram's current version.
+    #[schema(nullable = false)]
+    current_version: Option<i64>,
+    /// On `parse_error`: where the Mermaid text stops parsing, when known.
+    line: Option<u32>,
+    column: Option<u32>,
+}
+
 impl ApiError {
+    /// The stable code clients switch on.
+    pub fn code(&self) -> &'static str {
+        self.status_and_code().1
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    /// The sentence for people that goes with the code (internals never leak into it).
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Internal(_) => "Reef could not complete this request.".into(),
+            ApiError::PreconditionFailed { current } => {
+                format!("The diagram is at version {current}; fetch it again and retry.")
+            }
+            _ => self.to_string(),
+        }
+    }
+
     pub fn invalid(message: impl Into<String>) -> Self {
         ApiError::Invalid {
             code: "invalid_input",
@@ -90,20 +186,20 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => json!({ "error": code }),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "api request failed");
-                json!({ "error": code, "message": "Reef could not complete this request." })
+                json!({ "error": code, "message": self.message() })
             }
             ApiError::PreconditionFailed { current } => json!({
                 "error": code,
-                "message": format!("The diagram is at version {current}; fetch it again and retry."),
+                "message": self.message(),
                 "current_version": current,
             }),
             ApiError::Render(RenderError::Parse { line, column, .. }) => json!({
                 "error": code,
-                "message": self.to_string(),
+                "message": self.message(),
                 "line": line,
                 "column": column,
             }),
-            _ => json!({ "error": code, "message": self.to_string() }),
+            _ => json!({ "error": code, "message": self.message() }),
         };
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();

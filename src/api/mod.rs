@@ -6,17 +6,24 @@ pub mod body;
 pub mod diagrams;
 pub mod error;
 pub mod limits;
+pub mod openapi;
 
 use axum::Router;
 use axum::extract::{FromRequest, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use self::auth::{ApiCaller, Via};
 use self::error::{ApiError, ApiResult};
+use self::openapi::{
+    Forbidden, Invalid, Png, RateLimited, RenderFailed, TooLarge, Unauthorized,
+    UnsupportedMediaType,
+};
 use crate::state::AppState;
 
 /// RFC 3339 UTC time for a Unix timestamp, e.g. `2027-05-23T07:38:45Z`.
@@ -30,32 +37,54 @@ pub fn rfc3339(t: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The routes behind authentication, relative to `/api`. The router and the OpenAPI document
+/// are both built from this one table (`routes!` reads each handler's `#[utoipa::path]`), so a
+/// route cannot be served without being documented, nor documented without being served.
+fn authenticated_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(diagrams::list, diagrams::create))
+        .routes(routes!(
+            diagrams::get,
+            diagrams::replace,
+            diagrams::patch,
+            diagrams::delete
+        ))
+        // `{id}.svg`, `.png` and `.mmd` are served by `diagrams::get` on the route above.
+        .merge(OpenApiRouter::with_openapi(
+            <diagrams::Exports as utoipa::OpenApi>::openapi(),
+        ))
+        .routes(routes!(diagrams::restore))
+        .routes(routes!(diagrams::share))
+        .routes(routes!(diagrams::revisions))
+        .routes(routes!(diagrams::revision))
+        .routes(routes!(render))
+}
+
+/// Routes anyone may call, relative to `/api`.
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(openapi::document))
+}
+
 /// The API routes, relative to the `/api` prefix they are nested under.
 pub fn router(state: &AppState) -> Router<AppState> {
-    Router::new()
-        .route("/me", get(me))
-        .route("/diagrams", get(diagrams::list).post(diagrams::create))
-        .route(
-            "/diagrams/{id}",
-            get(diagrams::get)
-                .put(diagrams::replace)
-                .patch(diagrams::patch)
-                .delete(diagrams::delete),
-        )
-        .route("/diagrams/{id}/restore", post(diagrams::restore))
-        .route("/diagrams/{id}/share", post(diagrams::share))
-        .route("/diagrams/{id}/revisions", get(diagrams::revisions))
-        .route(
-            "/diagrams/{id}/revisions/{version}",
-            get(diagrams::revision),
-        )
-        .route("/render", post(render))
+    let authenticated: Router<AppState> = authenticated_routes()
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::authenticate,
         ))
+        .into();
+    authenticated
+        .merge(Router::from(public_routes()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// The OpenAPI document of every route in [`router`], with full `/api/...` paths.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    OpenApiRouter::with_openapi(openapi::base())
+        .nest("/api", authenticated_routes().merge(public_routes()))
+        .into_openapi()
 }
 
 /// Unknown paths under /api answer in the envelope, never as an HTML page.
@@ -67,40 +96,110 @@ pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
+/// Who is calling.
+#[derive(Serialize, ToSchema)]
+pub struct MeJson {
+    id: i64,
+    email: String,
+    /// `read` or `read-write` for a token; `session` for the browser's own session.
+    #[schema(examples("read", "read-write", "session"))]
+    scope: &'static str,
+    /// The token used (absent for a browser session).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<TokenJson>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenJson {
+    name: String,
+    /// RFC 3339, UTC: six calendar months after the token was made.
+    expires_at: String,
+}
+
+/// Who is calling
+#[utoipa::path(
+    get,
+    path = "/me",
+    operation_id = "get_me",
+    tag = "account",
+    security(("bearer" = ["read"])),
+    responses(
+        (status = 200, description = "The account and the token in use.", body = MeJson),
+        (status = 401, response = Unauthorized),
+        (status = 429, response = RateLimited),
+    )
+)]
 async fn me(caller: ApiCaller) -> Response {
-    let body = match &caller.via {
+    let (scope, token) = match caller.via {
         Via::Token {
             name,
             scope,
             expires_at,
-        } => serde_json::json!({
-            "id": caller.user_id,
-            "email": caller.email,
-            "scope": scope.as_str(),
-            "token": { "name": name, "expires_at": rfc3339(*expires_at) },
-        }),
-        Via::Session => serde_json::json!({
-            "id": caller.user_id,
-            "email": caller.email,
-            "scope": "session",
-        }),
+        } => (
+            scope.as_str(),
+            Some(TokenJson {
+                name,
+                expires_at: rfc3339(expires_at),
+            }),
+        ),
+        Via::Session => ("session", None),
     };
-    axum::Json(body).into_response()
+    axum::Json(MeJson {
+        id: caller.user_id,
+        email: caller.email,
+        scope,
+        token,
+    })
+    .into_response()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RenderQuery {
+    /// `svg` (default) or `png`; without it, `Accept: image/png` asks for PNG.
+    #[param(value_type = Option<String>, pattern = "^(svg|png)$")]
     format: Option<String>,
+    /// PNG pixel density, 1 to 4 (default 2).
+    #[param(value_type = Option<u8>, minimum = 1, maximum = 4)]
     scale: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RenderBody {
+    /// Mermaid text.
     source: String,
 }
 
-/// Mermaid text in (JSON `{"source"}` or raw text), SVG or PNG out; nothing is stored.
+/// Render Mermaid text without storing it
+///
+/// Send `{"source": ...}` as JSON or the raw Mermaid text. A read token may call this.
+#[utoipa::path(
+    post,
+    path = "/render",
+    operation_id = "render",
+    tag = "rendering",
+    params(RenderQuery),
+    request_body(content(
+        (RenderBody = "application/json"),
+        (String = "text/plain"),
+        (String = "text/vnd.mermaid"),
+    )),
+    security(("bearer" = ["read"])),
+    responses(
+        (status = 200, description = "The rendered image.", content(
+            (String = "image/svg+xml"),
+            (Png = "image/png"),
+        )),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = TooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = RenderFailed),
+    )
+)]
 async fn render(
     State(state): State<AppState>,
     _caller: ApiCaller,
@@ -112,9 +211,7 @@ async fn render(
         body::JsonOrText::Json(b) => b.source,
         body::JsonOrText::Text(text) => text,
     };
-    if source.trim().is_empty() {
-        return Err(ApiError::invalid("The Mermaid source is empty."));
-    }
+    check_render_source(&source)?;
     let wants_png = match query.format.as_deref() {
         Some("png") => true,
         Some("svg") => false,
@@ -126,6 +223,27 @@ async fn render(
     };
     let ext = if wants_png { "png" } else { "svg" };
     export(&state, &source, "diagram", ext, query.scale.as_deref()).await
+}
+
+/// Refuses empty Mermaid text before it reaches the renderer (REST and MCP).
+pub fn check_render_source(source: &str) -> ApiResult<()> {
+    if source.trim().is_empty() {
+        return Err(ApiError::invalid("The Mermaid source is empty."));
+    }
+    Ok(())
+}
+
+/// PNG pixel density: 2 unless asked, and only 1 to 4 (REST and MCP).
+pub fn png_scale(scale: Option<u8>) -> ApiResult<u8> {
+    match scale {
+        None => Ok(2),
+        Some(s) if (1..=4).contains(&s) => Ok(s),
+        Some(_) => Err(scale_error()),
+    }
+}
+
+fn scale_error() -> ApiError {
+    ApiError::invalid("scale must be 1, 2, 3 or 4.")
 }
 
 /// Renders `source` as `.svg`, `.png` or returns it as `.mmd`.
@@ -155,13 +273,10 @@ pub async fn export(
         }
         "png" => {
             let scale = match scale {
-                None => 2,
-                Some(raw) => raw
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|s| (1..=4).contains(s))
-                    .ok_or_else(|| ApiError::invalid("scale must be 1, 2, 3 or 4."))?,
+                None => None,
+                Some(raw) => Some(raw.parse::<u8>().map_err(|_| scale_error())?),
             };
+            let scale = png_scale(scale)?;
             let png = state.renderer.png(source, scale).await?;
             Ok((
                 [

@@ -1,0 +1,215 @@
+//! The OpenAPI 3.1 document at `GET /api/openapi.json`. Paths come from the handlers'
+//! `#[utoipa::path]` annotations via the route table in `api::authenticated_routes`; this module
+//! holds what is shared: the bearer scheme and its scopes, the error envelope and the reusable
+//! error responses.
+
+use std::sync::OnceLock;
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Content, RefOr};
+use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
+
+use super::error::{CODES, ErrorBody};
+
+const DESCRIPTION: &str = "\
+Reef's JSON API for scripts, CI jobs and agents. Authenticate with \
+`Authorization: Bearer reef_…` (a token made in Settings → API tokens); every authenticated \
+response carries `Reef-Token-Expires`.
+
+Errors always use the envelope `{\"error\": \"<stable_code>\", \"message\": \"<sentence>\"}` \
+(see the `ErrorBody` schema for every code). Any path answers `405 method_not_allowed` to a \
+method it does not list, and unknown paths answer `404 not_found`. Other accounts' diagrams \
+answer 404, never 403.
+
+`PUT`, `PATCH` and `DELETE` honour `If-Match: \"<version>\"` (the ETag): a stale version gets \
+`412 precondition_failed` and nothing is overwritten.";
+
+/// The document's fixed parts: info, security scheme, tags, the error envelope and responses.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Reef API", description = DESCRIPTION),
+    components(
+        schemas(ErrorBody),
+        responses(
+            Unauthorized,
+            Forbidden,
+            NotFound,
+            PreconditionFailed,
+            TooLarge,
+            UnsupportedMediaType,
+            Invalid,
+            RateLimited,
+            RenderFailed
+        )
+    ),
+    modifiers(&Bearer, &ErrorCodes),
+    tags(
+        (name = "account", description = "The caller"),
+        (name = "diagrams", description = "Your diagrams: CRUD with ETags, sharing, revisions, exports"),
+        (name = "rendering", description = "Mermaid to SVG or PNG, storing nothing"),
+        (name = "meta", description = "This document"),
+    )
+)]
+struct Base;
+
+pub fn base() -> utoipa::openapi::OpenApi {
+    Base::openapi()
+}
+
+/// The `bearer` scheme. Scopes on an operation name the least token scope it needs.
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let mut http = Http::new(HttpAuthScheme::Bearer);
+        http.bearer_format = Some("reef_ + 32 random bytes base62 + 6-char checksum".into());
+        http.description = Some(
+            "An API token from Settings → API tokens. Scope `read` may call every GET and \
+             `POST /api/render` (which stores nothing); any other call with it is \
+             `403 insufficient_scope`. Scope `read-write` may call everything. Missing, \
+             malformed, unknown, expired and revoked tokens all get the same bare \
+             `401 {\"error\":\"unauthorized\"}`."
+                .into(),
+        );
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", SecurityScheme::Http(http));
+    }
+}
+
+/// Lists every stable error code in the `ErrorBody` schema's description, from the same table
+/// the code comes from, so the list cannot go stale.
+struct ErrorCodes;
+
+impl Modify for ErrorCodes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(RefOr::T(Schema::Object(object))) = openapi
+            .components
+            .as_mut()
+            .and_then(|c| c.schemas.get_mut("ErrorBody"))
+        else {
+            return;
+        };
+        let mut text = String::from(
+            "The error envelope. Codes (rendering failures may also carry the renderer's own \
+             codes, with status 413, 422 or 503):\n",
+        );
+        for (code, meaning) in CODES {
+            text.push_str(&format!("\n- `{code}` — {meaning}"));
+        }
+        object.description = Some(text);
+    }
+}
+
+/// A PNG image body: raw bytes, which OpenAPI 3.1 spells as a string with a media type.
+pub struct Png;
+
+impl PartialSchema for Png {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .content_media_type("image/png")
+            .into()
+    }
+}
+
+impl ToSchema for Png {}
+
+fn error_content() -> Content {
+    Content::new(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+        "ErrorBody",
+    ))))
+}
+
+fn error_response(description: &str) -> ResponseBuilder {
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", error_content())
+}
+
+fn string_header(description: &str) -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(Some(Object::with_type(Type::String)))
+        .description(Some(description))
+        .build()
+}
+
+/// Declares reusable error responses: a marker type per response, each a component.
+macro_rules! error_responses {
+    ($($name:ident => $build:expr;)*) => {
+        $(
+            pub struct $name;
+            impl<'r> ToResponse<'r> for $name {
+                fn response() -> (&'r str, RefOr<utoipa::openapi::Response>) {
+                    (stringify!($name), RefOr::T($build.build()))
+                }
+            }
+        )*
+    };
+}
+
+error_responses! {
+    Unauthorized => error_response(
+        "`unauthorized`: no valid bearer token (the body is exactly `{\"error\":\"unauthorized\"}`).",
+    )
+    .header("WWW-Authenticate", string_header("`Bearer`"));
+    Forbidden => error_response(
+        "`insufficient_scope`: a read token attempted a write (or `csrf_failed` for a browser \
+         session without its CSRF header).",
+    );
+    NotFound => error_response(
+        "`not_found`: no such diagram or revision, or it belongs to another account.",
+    );
+    PreconditionFailed => error_response(
+        "`precondition_failed`: If-Match names an older version; `current_version` is current.",
+    );
+    TooLarge => error_response(
+        "`payload_too_large`: the body is over 1 MiB (or the renderer's size limit).",
+    );
+    UnsupportedMediaType => error_response(
+        "`unsupported_media_type`: send a Content-Type this operation lists.",
+    );
+    Invalid => error_response(
+        "`invalid_json`, `invalid_body`, `invalid_utf8`, `invalid_input`, `invalid_cursor`, or \
+         a rendering error such as `parse_error` (with `line` and `column`).",
+    );
+    RateLimited => error_response(
+        "`rate_limited`: this account's read or write bucket is empty.",
+    )
+    .header("Retry-After", string_header("Seconds to wait."));
+    RenderFailed => error_response(
+        "The renderer timed out or is unavailable; try again later.",
+    );
+}
+
+/// The whole document as JSON, built once.
+fn json() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        super::openapi().to_json().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not serialise the OpenAPI document");
+            String::from("{}")
+        })
+    })
+}
+
+/// This document
+///
+/// The OpenAPI 3.1 description of every route under `/api`. No authentication needed.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    operation_id = "get_openapi",
+    tag = "meta",
+    security(()),
+    responses((status = 200, description = "The OpenAPI document.", content_type = "application/json", body = serde_json::Value))
+)]
+pub async fn document() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], json()).into_response()
+}

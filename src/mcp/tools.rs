@@ -1,0 +1,346 @@
+//! The MCP tools: what each is called, what it takes, whether it writes, and what it does —
+//! always through the same functions the REST handlers use, so both surfaces keep one set of
+//! rules (validation, ownership, versions, share links).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use base64::Engine;
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool, ToolAnnotations};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::api::auth::ApiCaller;
+use crate::api::diagrams;
+use crate::api::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToolName {
+    ListDiagrams,
+    GetDiagram,
+    CreateDiagram,
+    UpdateDiagram,
+    RenderDiagram,
+    ShareDiagram,
+    DeleteDiagram,
+}
+
+impl ToolName {
+    pub const ALL: [ToolName; 7] = [
+        ToolName::ListDiagrams,
+        ToolName::GetDiagram,
+        ToolName::CreateDiagram,
+        ToolName::UpdateDiagram,
+        ToolName::RenderDiagram,
+        ToolName::ShareDiagram,
+        ToolName::DeleteDiagram,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ToolName::ListDiagrams => "list_diagrams",
+            ToolName::GetDiagram => "get_diagram",
+            ToolName::CreateDiagram => "create_diagram",
+            ToolName::UpdateDiagram => "update_diagram",
+            ToolName::RenderDiagram => "render_diagram",
+            ToolName::ShareDiagram => "share_diagram",
+            ToolName::DeleteDiagram => "delete_diagram",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
+    /// Whether the tool changes anything; a read token may call only the others, exactly as
+    /// on the REST API (where rendering, which stores nothing, is a read too).
+    pub fn writes(self) -> bool {
+        !matches!(
+            self,
+            ToolName::ListDiagrams | ToolName::GetDiagram | ToolName::RenderDiagram
+        )
+    }
+
+    fn description(self) -> &'static str {
+        match self {
+            ToolName::ListDiagrams => {
+                "List your diagrams, newest first (without their Mermaid source). Pass the \
+                 returned next_cursor as cursor to get the next page."
+            }
+            ToolName::GetDiagram => {
+                "Get one diagram with its Mermaid source and its current version."
+            }
+            ToolName::CreateDiagram => "Create a diagram from Mermaid text.",
+            ToolName::UpdateDiagram => {
+                "Change a diagram's title and/or Mermaid source. expected_version must be the \
+                 version you last read: if the diagram changed since, nothing is written and \
+                 the error is precondition_failed (read it again, then retry)."
+            }
+            ToolName::RenderDiagram => {
+                "Render Mermaid text, or a saved diagram by id, to SVG (returned as text) or \
+                 PNG (returned as an image). Stores nothing."
+            }
+            ToolName::ShareDiagram => {
+                "Turn a diagram's public read-only link on (returns the URL) or off (the old \
+                 link stops working at once)."
+            }
+            ToolName::DeleteDiagram => {
+                "Move a diagram to the trash (restorable for 30 days in Reef). With \
+                 expected_version, refuse if the diagram changed since that version."
+            }
+        }
+    }
+
+    fn input_schema(self) -> Result<Arc<JsonObject>, String> {
+        use rmcp::handler::server::common::schema_for_input as schema;
+        match self {
+            ToolName::ListDiagrams => schema::<ListArgs>(),
+            ToolName::GetDiagram => schema::<IdArgs>(),
+            ToolName::CreateDiagram => schema::<CreateArgs>(),
+            ToolName::UpdateDiagram => schema::<UpdateArgs>(),
+            ToolName::RenderDiagram => schema::<RenderArgs>(),
+            ToolName::ShareDiagram => schema::<ShareArgs>(),
+            ToolName::DeleteDiagram => schema::<DeleteArgs>(),
+        }
+    }
+
+    /// The tool as `tools/list` shows it.
+    pub fn definition(self) -> Result<Tool, String> {
+        let annotations = ToolAnnotations::new()
+            .read_only(!self.writes())
+            .destructive(self == ToolName::DeleteDiagram)
+            .idempotent(!matches!(self, ToolName::CreateDiagram))
+            // Only the caller's own diagrams, never the outside world.
+            .open_world(false);
+        Ok(Tool::new(
+            Cow::Borrowed(self.as_str()),
+            Cow::Borrowed(self.description()),
+            self.input_schema()?,
+        )
+        .with_annotations(annotations))
+    }
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ListArgs {
+    /// The next_cursor of the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[schemars(range(min = 1, max = 200))]
+    limit: Option<u32>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct IdArgs {
+    /// The diagram's id.
+    id: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct CreateArgs {
+    /// 1 to 200 characters (default "Untitled diagram").
+    title: Option<String>,
+    /// Mermaid text, at most 256 KiB.
+    source: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct UpdateArgs {
+    /// The diagram's id.
+    id: String,
+    /// A new title; the current one is kept when left out.
+    title: Option<String>,
+    /// New Mermaid text; the current text is kept when left out.
+    source: Option<String>,
+    /// The version you last read (from get_diagram, list_diagrams or a previous update).
+    expected_version: i64,
+}
+
+#[derive(Deserialize, JsonSchema, Clone, Copy, Default)]
+#[serde(rename_all = "lowercase")]
+enum Format {
+    #[default]
+    Svg,
+    Png,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct RenderArgs {
+    /// Mermaid text to render. Give this or id.
+    source: Option<String>,
+    /// A saved diagram to render. Give this or source.
+    id: Option<String>,
+    /// svg (default) or png.
+    format: Option<Format>,
+    /// PNG pixel density, 1 to 4 (default 2).
+    #[schemars(range(min = 1, max = 4))]
+    scale: Option<u8>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct ShareArgs {
+    /// The diagram's id.
+    id: String,
+    /// true to share with a public read-only link, false to stop sharing.
+    enabled: bool,
+}
+
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct DeleteArgs {
+    /// The diagram's id.
+    id: String,
+    /// Refuse if the diagram is no longer at this version.
+    expected_version: Option<i64>,
+}
+
+/// Who calls, and the HTTP request's headers (for share-link hosts, as on the REST API).
+pub struct Call<'a> {
+    pub state: &'a AppState,
+    pub caller: &'a ApiCaller,
+    pub headers: &'a HeaderMap,
+}
+
+impl Call<'_> {
+    /// Runs a tool. Every failure is a tool result with `isError` and the API's error code,
+    /// so the model can read it and correct itself.
+    pub async fn run(&self, tool: ToolName, args: JsonObject) -> CallToolResult {
+        if tool.writes() && !self.caller.may_write() {
+            return failure(ApiError::InsufficientScope);
+        }
+        let outcome = match tool {
+            ToolName::ListDiagrams => self.list(args).await,
+            ToolName::GetDiagram => self.get(args).await,
+            ToolName::CreateDiagram => self.create(args).await,
+            ToolName::UpdateDiagram => self.update(args).await,
+            ToolName::RenderDiagram => self.render(args).await,
+            ToolName::ShareDiagram => self.share(args).await,
+            ToolName::DeleteDiagram => self.delete(args).await,
+        };
+        outcome.unwrap_or_else(failure)
+    }
+
+    async fn list(&self, args: JsonObject) -> ApiResult<CallToolResult> {
+        let args: ListArgs = parse(args)?;
+        let limit = args.limit.map(|n| n as usize);
+        let page = diagrams::page(
+            self.state,
+            self.caller,
+            self.headers,
+            limit,
+            args.cursor.as_deref(),
+        )
+        .await?;
+        structured(&page)
+    }
+
+    async fn get(&self, args: JsonObject) -> ApiResult<CallToolResult> {
+        let args: IdArgs = parse(args)?;
+        let d = diagrams::live(self.state, self.caller, args.id).await?;
+        structured(&diagrams::to_json(self.state, self.headers, d, true))
+    }
+
+    async fn create(&self, args: JsonObject) -> ApiResult<CallToolResult> {
+        let args: CreateArgs = parse(args)?;
+        let d = diagrams::create_diagram(self.state, self.caller, args.title, &args.source).await?;
+        structured(&diagrams::to_json(self.state, self.headers, d, true))
+    }
+
+    async fn update(&self, args: JsonObject) -> ApiResult<CallToolResult> {
+        let args: UpdateArgs = parse(args)?;
+        let d = diagrams::update_diagram(
+            self.state,
+            self.caller,
+            args.id,
+            Some(args.expected_version),
+            |d| {
+                (
+                    args.title.clone().unwrap_or_else(|| d.title.clone()),
+                    args.source.clone().unwrap_or_else(|| d.source.clone()),
+                )
+            },
+        )
+        .await?;
+        structured(&diagrams::to_json(self.state, self.headers, d, true))
+    }
+
+    async fn render(&self, args: JsonObject) -> ApiResult<CallToolResult> {
+        let args: RenderArgs = parse(args)?;
+        let source = match (args.source, args.id) {
+            (Some(source), None) => source,
+            (None, Some(id)) => diagrams::live(self.state, self.caller, id).await?.source,
+            _ => return Err(ApiError::invalid("Give either source or id, not both.")),
+        };
+        crate::api::check_render_source(&source)?;
+        let content = match args.format.unwrap_or_default() {
+            Format::Svg => ContentBlock::text(self.state.renderer.svg(&source).await?.as_ref()),
+            Format::Png => {
+                let scale = crate::api::png_scale(args.scale)?;
+                let png = self.state.renderer.png(&source, scale).await?;
+                ContentBlock::image(
+                    base64::engine::general_purpose::STANDARD.encode(png),
+                    "image/png",
+                )
+            }
+        };
+        Ok(CallToolResult::success(vec![content]))
+    }
+
+    async fn share(&self, args: JsonObject) -> ApiResult<CallToolResult> {
+        let args: ShareArgs = parse(args)?;
+        let shared =
+            diagrams::set_sharing(self.state, self.caller, self.headers, args.id, args.enabled)
+                .await?;
+        structured(&shared)
+    }
+
+    async fn delete(&self, args: JsonObject) -> ApiResult<CallToolResult> {
+        let args: DeleteArgs = parse(args)?;
+        let id = args.id.clone();
+        diagrams::trash_diagram(self.state, self.caller, args.id, args.expected_version).await?;
+        let mut result = CallToolResult::success(vec![ContentBlock::text(format!(
+            "Moved diagram {id} to the trash; it can be restored in Reef for 30 days."
+        ))]);
+        result.structured_content = Some(json!({ "id": id, "trashed": true }));
+        Ok(result)
+    }
+}
+
+fn parse<T: DeserializeOwned>(args: JsonObject) -> ApiResult<T> {
+    serde_json::from_value(Value::Object(args))
+        .map_err(|e| ApiError::invalid(format!("The arguments do not fit: {e}.")))
+}
+
+/// A JSON result: as structured content, and as text for clients that read only text.
+fn structured(value: &impl serde::Serialize) -> ApiResult<CallToolResult> {
+    let value = serde_json::to_value(value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut result = CallToolResult::success(vec![ContentBlock::text(value.to_string())]);
+    result.structured_content = Some(value);
+    Ok(result)
+}
+
+/// A tool error: `code: sentence` as text, and the API's envelope as structured content.
+fn failure(error: ApiError) -> CallToolResult {
+    if let ApiError::Internal(detail) = &error {
+        tracing::error!(%detail, "mcp tool failed");
+    }
+    let code = error.code();
+    let message = error.message();
+    let mut envelope = json!({ "error": code, "message": message });
+    if let ApiError::PreconditionFailed { current } = error {
+        envelope["current_version"] = json!(current);
+    }
+    let mut result = CallToolResult::error(vec![ContentBlock::text(format!("{code}: {message}"))]);
+    result.structured_content = Some(envelope);
+    result
+}
