@@ -65,11 +65,13 @@ pub struct IndexPage {
     cards: Vec<Card>,
     next: Option<String>,
     first_page: bool,
+    deleted: bool,
 }
 
 #[derive(Deserialize)]
 pub struct ListQuery {
     cursor: Option<String>,
+    deleted: Option<String>,
 }
 
 pub async fn index(
@@ -99,6 +101,7 @@ pub async fn index(
             .collect(),
         next: next.map(|c| c.encode()),
         first_page,
+        deleted: query.deleted.is_some(),
     })
 }
 
@@ -569,7 +572,8 @@ pub async fn trash(State(state): State<AppState>, visitor: Visitor) -> AppResult
             .into_iter()
             .map(|d| {
                 let deleted_at = d.deleted_at.unwrap_or(now);
-                let days_left = ((deleted_at + db::TRASH_SECS - now) / 86_400).max(0);
+                // Rounded up: a diagram deleted a moment ago has the full 30 days left.
+                let days_left = ((deleted_at + db::TRASH_SECS - now + 86_399) / 86_400).max(0);
                 TrashRow {
                     id: d.id,
                     title: d.title,
