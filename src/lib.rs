@@ -8,7 +8,6 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod mcp;
-#[path = "render_stub.rs"]
 pub mod render;
 pub mod server;
 pub mod state;
