@@ -201,13 +201,12 @@ impl Renderer {
                 .map_err(|_| RenderError::Unavailable("the image was not text".into()))
         });
         // Outcomes that depend on the text alone are cached; load-dependent ones are not.
-        if !matches!(
+        let deterministic = !matches!(
             result,
             Err(RenderError::Timeout | RenderError::Unavailable(_))
-        ) {
-            if let Ok(mut cache) = self.inner.cache.lock() {
-                cache.put(key, result.clone());
-            }
+        );
+        if deterministic && let Ok(mut cache) = self.inner.cache.lock() {
+            cache.put(key, result.clone());
         }
         result
     }
