@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Times the worst diagram shapes through one `reef render-worker`, to choose and check the
+node and edge limits (RenderSettings::defaults). Usage: python3 bench/render_limits.py [reef]"""
+import json
+import struct
+import subprocess
+import sys
+import time
+
+exe = sys.argv[1] if len(sys.argv) > 1 else "target/release/reef"
+worker = subprocess.Popen([exe, "render-worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+
+def frame(data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + data
+
+
+def read_frame() -> bytes:
+    (n,) = struct.unpack(">I", worker.stdout.read(4))
+    return worker.stdout.read(n)
+
+
+def render(source: str) -> tuple[float, str]:
+    job = {"format": "svg", "scale": 1, "max_nodes": 10**9, "max_edges": 10**9, "source": source}
+    started = time.perf_counter()
+    worker.stdin.write(frame(json.dumps(job).encode()))
+    worker.stdin.flush()
+    header = json.loads(read_frame())
+    read_frame()
+    return time.perf_counter() - started, header["status"]
+
+
+def chain(n):
+    return "flowchart LR\n" + "".join(f"  c{i} --> c{i + 1}\n" for i in range(n))
+
+
+def fan_in(e):
+    return "flowchart TD\n" + "".join(f"  n{i} --> t{i % 7}\n" for i in range(e))
+
+
+def grid(n):
+    side = int(n ** 0.5)
+    lines = []
+    for r in range(side):
+        for c in range(side):
+            if c + 1 < side:
+                lines.append(f"  g{r}_{c} --> g{r}_{c + 1}\n")
+            if r + 1 < side:
+                lines.append(f"  g{r}_{c} --> g{r + 1}_{c}\n")
+    return "flowchart TD\n" + "".join(lines)
+
+
+def sequence(m):
+    return "sequenceDiagram\n" + "".join(f"  A{i % 10}->>A{(i + 3) % 10}: message {i}\n" for i in range(m))
+
+
+shapes = [("chain", chain, [100, 250, 500]), ("fan-in to 7", fan_in, [100, 400, 800]),
+          ("grid", grid, [100, 250, 500]), ("sequence", sequence, [100, 400, 800])]
+print(f"{'shape':<14}{'size':>6}{'seconds':>10}  status")
+for name, make, sizes in shapes:
+    for size in sizes:
+        seconds, status = render(make(size))
+        print(f"{name:<14}{size:>6}{seconds:>10.3f}  {status}", flush=True)
+        if seconds > 20:
+            break
+worker.kill()

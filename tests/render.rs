@@ -1,0 +1,280 @@
+//! The guarded renderer: limits checked before layout, a hard time limit that really ends the
+//! work, contained failures, safe SVG, PNG output and the cache. And a pathological diagram
+//! must never make other requests slow.
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{TestServer, reef_exe};
+use reef::render::{RenderError, RenderSettings, Renderer};
+
+fn renderer(tweak: impl FnOnce(&mut RenderSettings)) -> Renderer {
+    let mut settings = RenderSettings::defaults(reef_exe());
+    tweak(&mut settings);
+    Renderer::new(settings)
+}
+
+/// A fan of `edges` edges into 7 nodes: small text, very slow layout without limits.
+fn fan_in(edges: usize) -> String {
+    let mut s = String::from("flowchart TD\n");
+    for i in 0..edges {
+        s.push_str(&format!("  n{i} --> t{}\n", i % 7));
+    }
+    s
+}
+
+fn chain(nodes: usize) -> String {
+    let mut s = String::from("flowchart LR\n");
+    for i in 0..nodes {
+        s.push_str(&format!("  c{i} --> c{}\n", i + 1));
+    }
+    s
+}
+
+fn pid_alive(pid: u32) -> bool {
+    // A killed child that was reaped has no /proc entry; a zombie would still show its stat.
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|stat| !stat.contains(") Z "))
+        .unwrap_or(false)
+}
+
+#[tokio::test]
+async fn a_small_flowchart_renders_to_svg() {
+    let r = renderer(|_| {});
+    let svg = r
+        .svg("flowchart LR\n  A[Start] --> B[End]\n")
+        .await
+        .unwrap();
+    assert!(svg.contains("<svg") && svg.contains("Start") && svg.contains("End"));
+}
+
+#[tokio::test]
+async fn a_parse_error_carries_line_and_column() {
+    let r = renderer(|_| {});
+    let err = r
+        .svg("flowchart LR\n  A --> B\n  --> C\n")
+        .await
+        .unwrap_err();
+    match &err {
+        RenderError::Parse { line, .. } => assert_eq!(*line, Some(3), "{err}"),
+        other => panic!("expected a parse error, got {other:?}"),
+    }
+    assert_eq!(err.code(), "parse_error");
+    assert!(err.to_string().contains("line 3"), "{err}");
+}
+
+#[tokio::test]
+async fn source_over_the_limit_is_refused_without_a_worker() {
+    let r = renderer(|s| s.max_source_bytes = 1024);
+    let err = r
+        .svg(&format!("flowchart LR\n%% {}\n", "x".repeat(2048)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RenderError::TooLarge { limit: 1024 }),
+        "{err:?}"
+    );
+    assert!(r.worker_pids().is_empty(), "no worker was started");
+}
+
+#[tokio::test]
+async fn a_diagram_over_the_node_limit_is_refused_before_layout() {
+    let r = renderer(|_| {});
+    let started = Instant::now();
+    let err = r.svg(&chain(5_000)).await.unwrap_err();
+    assert!(matches!(err, RenderError::TooComplex { .. }), "{err:?}");
+    assert_eq!(err.code(), "diagram_too_complex");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "refused before layout: {:?}",
+        started.elapsed()
+    );
+    let err = r.svg(&fan_in(5_000)).await.unwrap_err();
+    assert!(matches!(err, RenderError::TooComplex { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_slow_render_is_stopped_at_the_time_limit_and_its_worker_is_gone() {
+    // Limits raised so the slow shape reaches layout; the time limit must stop it.
+    let r = renderer(|s| {
+        s.workers = 1;
+        s.timeout = Duration::from_millis(500);
+        s.max_nodes = 100_000;
+        s.max_edges = 100_000;
+    });
+    r.svg("flowchart LR\n  warm --> up\n").await.unwrap();
+    let pids = r.worker_pids();
+    assert_eq!(pids.len(), 1);
+    let started = Instant::now();
+    let err = r.svg(&fan_in(3_000)).await.unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, RenderError::Timeout), "{err:?}");
+    assert_eq!(err.code(), "render_timeout");
+    assert!(
+        took < Duration::from_millis(1500),
+        "stopped near the limit: {took:?}"
+    );
+    assert!(
+        !pid_alive(pids[0]),
+        "the worker process was killed, freeing its CPU"
+    );
+    // The pool recovers with a fresh worker.
+    let svg = r.svg("flowchart LR\n  after --> timeout\n").await.unwrap();
+    assert!(svg.contains("after"));
+    assert_ne!(r.worker_pids(), pids);
+    // Timeouts are not cached: the same text is tried again (and stopped again).
+    assert!(matches!(
+        r.svg(&fan_in(3_000)).await,
+        Err(RenderError::Timeout)
+    ));
+}
+
+#[tokio::test]
+async fn javascript_links_are_removed_and_labels_stay_text() {
+    let r = renderer(|_| {});
+    let svg = r
+        .svg(concat!(
+            "flowchart LR\n",
+            "  A[\"<img src=x onerror=alert(1)>\"] --> B[\"<script>alert(2)</script>\"]\n",
+            "  click A \"javascript:alert(3)\"\n",
+            "  click B \"https://example.net/ok\"\n",
+        ))
+        .await
+        .unwrap();
+    assert!(!svg.to_lowercase().contains("javascript:"), "{svg}");
+    assert!(!svg.contains("<script"), "{svg}");
+    assert!(!svg.contains("<img"), "{svg}");
+    assert!(
+        svg.contains("&lt;img src=x onerror=alert(1)&gt;") || svg.contains("&lt;img"),
+        "{svg}"
+    );
+    assert!(
+        svg.contains("https://example.net/ok"),
+        "safe links are kept"
+    );
+}
+
+#[tokio::test]
+async fn png_output_is_a_real_image_and_scale_multiplies_its_size() {
+    let r = renderer(|_| {});
+    let source = "flowchart LR\n  A[Start] --> B[End]\n";
+    let one = r.png(source, 1).await.unwrap();
+    let two = r.png(source, 2).await.unwrap();
+    assert!(one.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let width = |png: &[u8]| u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let height = |png: &[u8]| u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert!(width(&one) > 50);
+    assert!((width(&two) as i64 - 2 * width(&one) as i64).abs() <= 1);
+    assert!((height(&two) as i64 - 2 * height(&one) as i64).abs() <= 1);
+}
+
+#[tokio::test]
+async fn the_same_text_is_served_from_the_cache() {
+    let r = renderer(|_| {});
+    let source = "flowchart LR\n  cached --> twice\n";
+    let first = r.svg(source).await.unwrap();
+    let second = r.svg(source).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &second));
+    let e1 = r
+        .svg("flowchart LR\n  A --> B\n  subgraph x\n")
+        .await
+        .unwrap_err();
+    let e2 = r
+        .svg("flowchart LR\n  A --> B\n  subgraph x\n")
+        .await
+        .unwrap_err();
+    assert_eq!(e1.to_string(), e2.to_string());
+}
+
+#[tokio::test]
+async fn more_renders_than_workers_all_complete() {
+    let r = renderer(|s| s.workers = 2);
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let r = r.clone();
+        tasks.push(tokio::spawn(async move {
+            r.svg(&format!("flowchart LR\n  a{i} --> b{i}\n")).await
+        }));
+    }
+    for t in tasks {
+        assert!(t.await.unwrap().is_ok());
+    }
+    assert!(r.worker_pids().len() <= 2);
+}
+
+#[tokio::test]
+async fn a_crashed_worker_is_an_error_and_is_replaced() {
+    let r = renderer(|s| s.workers = 1);
+    r.svg("flowchart LR\n  a --> b\n").await.unwrap();
+    let pid = r.worker_pids()[0];
+    std::process::Command::new("kill")
+        .args(["-9", &pid.to_string()])
+        .status()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let err = r.svg("flowchart LR\n  c --> d\n").await.unwrap_err();
+    assert!(matches!(err, RenderError::Unavailable(_)), "{err:?}");
+    assert!(
+        r.svg("flowchart LR\n  e --> f\n").await.is_ok(),
+        "a new worker took over"
+    );
+}
+
+/// While a pathological diagram burns a worker, the rest of the server stays fast.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pathological_diagram_never_makes_other_requests_slow() {
+    let server = TestServer::start().await;
+    let b = server.browser();
+    let csrf = b.csrf().await;
+    let slow = {
+        let client = b.client.clone();
+        let url = b.url("/preview");
+        let csrf = csrf.clone();
+        // Under the node/edge limits but slow to lay out: it runs into the time limit.
+        let settings = server.state.renderer.settings();
+        let source = fan_in(settings.max_nodes.min(settings.max_edges) - 10);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let status = client
+                .post(url)
+                .header("x-csrf-token", csrf)
+                .json(&serde_json::json!({ "source": source }))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            (status, started.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let mut worst = Duration::ZERO;
+    for i in 0..10 {
+        let started = Instant::now();
+        assert_eq!(b.get("/healthz").await.status, reqwest::StatusCode::OK);
+        let page = b.get("/").await;
+        assert_eq!(page.status, reqwest::StatusCode::OK);
+        let small = b
+            .client
+            .post(b.url("/preview"))
+            .header("x-csrf-token", &csrf)
+            .json(&serde_json::json!({ "source": format!("flowchart LR\n  q{i} --> r{i}\n") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(small.status(), reqwest::StatusCode::OK);
+        worst = worst.max(started.elapsed());
+    }
+    let (status, took) = slow.await.unwrap();
+    assert_eq!(status.as_u16(), 422, "the slow render was stopped");
+    assert!(
+        took >= Duration::from_secs(2),
+        "it really was slow: {took:?}"
+    );
+    assert!(
+        worst < Duration::from_millis(750),
+        "other requests stayed fast: worst {worst:?}, slow render {took:?}"
+    );
+}
