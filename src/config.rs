@@ -38,6 +38,10 @@ pub enum Command {
         )]
         url: String,
     },
+    // The API client (`login`, `logout`, `me`, `ls`, `get`, `push`, `rm`, `share`, `render`),
+    // defined with its code in src/client/.
+    #[command(flatten)]
+    Client(crate::client::ClientCommand),
     /// Internal: a sandboxed Mermaid render worker speaking on stdin/stdout.
     #[command(hide = true)]
     RenderWorker,

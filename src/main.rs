@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         None => serve(&cli.serve),
         Some(Command::User(cmd)) => user(cmd),
         Some(Command::Healthcheck { url }) => healthcheck(&url),
+        Some(Command::Client(cmd)) => reef::client::run(cmd),
     }
 }
 
