@@ -14,16 +14,18 @@ const FLOW: &str = "flowchart LR\n  A[Start] --> B[End]\n";
 const PROTOCOL: &str = "2025-06-18";
 
 /// The client configuration the README gives (`mcpServers`, as Claude Desktop, Claude Code,
-/// Cursor and others read it), with the server's address and a token filled in by the test.
-const CLIENT_CONFIG: &str = r#"{
-  "mcpServers": {
-    "reef": {
-      "type": "http",
-      "url": "http://localhost:8080/mcp",
-      "headers": { "Authorization": "Bearer reef_..." }
-    }
-  }
-}"#;
+/// Cursor and others read it): the first ```json block that mentions `mcpServers`. The test
+/// fills in the server's address and a token.
+fn readme_client_config() -> String {
+    let readme = include_str!("../README.md");
+    readme
+        .split("```json")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .find(|block| block.contains("mcpServers"))
+        .unwrap()
+        .to_owned()
+}
 
 /// A minimal streamable-HTTP MCP client: one POST per JSON-RPC message.
 struct Mcp {
@@ -658,7 +660,7 @@ async fn mcp_requests_count_against_the_read_and_write_buckets() {
 async fn the_readme_client_configuration_connects() {
     let (server, b, _mcp, api) = setup().await;
     let token = b.create_token("desktop", "read-write").await;
-    let config: Value = serde_json::from_str(CLIENT_CONFIG).unwrap();
+    let config: Value = serde_json::from_str(&readme_client_config()).unwrap();
     let entry = &config["mcpServers"]["reef"];
     assert_eq!(entry["type"], "http");
     let url = entry["url"]

@@ -41,8 +41,10 @@ fn readme_commands() -> Vec<String> {
     commands
 }
 
-/// A shell whose PATH finds this build's `reef` first.
-fn sh(cwd: &Path, script: &str, envs: &[(&str, &str)]) -> std::process::Output {
+/// A shell whose PATH finds this build's `reef` first, with a private HOME and no REEF_*
+/// settings from the environment running the tests.
+fn sh(cwd: &Path, script: &str, envs: &[(&str, &str)], stdin: &str) -> std::process::Output {
+    use std::io::Write;
     let bin_dir = reef_exe().parent().unwrap().to_path_buf();
     let path = format!(
         "{}:{}",
@@ -50,11 +52,31 @@ fn sh(cwd: &Path, script: &str, envs: &[(&str, &str)]) -> std::process::Output {
         std::env::var("PATH").unwrap_or_default()
     );
     let mut cmd = Command::new("sh");
-    cmd.arg("-c").arg(script).current_dir(cwd).env("PATH", path);
+    cmd.arg("-c")
+        .arg(script)
+        .current_dir(cwd)
+        .env("PATH", path)
+        .env("HOME", cwd.join("home"))
+        .env_remove("XDG_CONFIG_HOME")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("REEF_") {
+            cmd.env_remove(key);
+        }
+    }
     for (k, v) in envs {
         cmd.env(k, v);
     }
-    cmd.output().unwrap()
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 // Multi-threaded: the commands block this thread while the in-process server answers them.
@@ -71,7 +93,14 @@ async fn every_readme_command_works() {
         "flowchart LR\n  modem --> router --> laptop\n",
     )
     .unwrap();
+    std::fs::create_dir_all(work.path().join("diagrams")).unwrap();
+    for name in ["a", "b"] {
+        let file = work.path().join(format!("diagrams/{name}.mmd"));
+        std::fs::write(file, format!("flowchart LR\n  {name} --> z\n")).unwrap();
+    }
     let mut diagram_id: Option<String> = None;
+    // The id the CLI walkthrough's first push printed; stands in for its example id.
+    let mut cli_id: Option<String> = None;
 
     for command in &commands {
         if command.starts_with("docker ") {
@@ -105,7 +134,7 @@ async fn every_readme_command_works() {
             child.kill().unwrap();
             child.wait().unwrap();
         } else if command.contains("| reef user add") {
-            let out = sh(work.path(), command, &[]);
+            let out = sh(work.path(), command, &[], "");
             assert!(
                 out.status.success(),
                 "{command}: {}",
@@ -130,7 +159,7 @@ async fn every_readme_command_works() {
                     .expect("a diagram was created by an earlier command");
                 script = script.replace("/ID", &format!("/{id}"));
             }
-            let out = sh(work.path(), &script, &[("REEF_TOKEN", &token)]);
+            let out = sh(work.path(), &script, &[("REEF_TOKEN", &token)], "");
             assert!(
                 out.status.success(),
                 "{command}: {}",
@@ -139,6 +168,36 @@ async fn every_readme_command_works() {
             if command.contains(" -d ") {
                 let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
                 diagram_id = Some(body["id"].as_str().unwrap().to_owned());
+            }
+        } else if let Some(rest) = command.strip_prefix("reef ") {
+            // The walkthrough's trailing comments show sample output; run the command alone.
+            let rest = rest.split(" #").next().unwrap().trim();
+            let mut script =
+                format!("reef {rest}").replace("https://reef.example.net", &server.base);
+            if script.contains("k3J9xQ2mZp7A") {
+                let id = cli_id.clone().expect("an earlier reef push printed an id");
+                script = script.replace("k3J9xQ2mZp7A", &id);
+            }
+            let out = sh(work.path(), &script, &[], &format!("{token}\n"));
+            let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+            assert!(
+                out.status.success(),
+                "{command}: {stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if rest.starts_with("push network.mmd") && cli_id.is_none() {
+                let id = stdout
+                    .trim()
+                    .rsplit(" -> ")
+                    .next()
+                    .unwrap()
+                    .trim()
+                    .to_owned();
+                cli_id = Some(id);
+            }
+            if rest.starts_with("render") {
+                let png = std::fs::read(work.path().join("network.png")).unwrap();
+                assert!(png.starts_with(b"\x89PNG"));
             }
         } else {
             panic!("README command not exercised by any test: {command}");
