@@ -38,6 +38,13 @@ pub enum Command {
         )]
         url: String,
     },
+    /// Write a consistent copy of the database to FILE while Reef keeps running.
+    Backup {
+        /// Where to write the copy (must not exist yet).
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        data: DataArg,
+    },
     // The API client (`login`, `logout`, `me`, `ls`, `get`, `push`, `rm`, `share`, `render`),
     // defined with its code in src/client/.
     #[command(flatten)]

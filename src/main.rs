@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         None => serve(&cli.serve),
         Some(Command::User(cmd)) => user(cmd),
         Some(Command::Healthcheck { url }) => healthcheck(&url),
+        Some(Command::Backup { file, data }) => backup(&file, &data.dir),
         Some(Command::Client(cmd)) => reef::client::run(cmd),
     }
 }
@@ -120,6 +121,25 @@ fn user(cmd: UserCommand) -> ExitCode {
                 Err(e) => fail(e),
             }
         }
+    }
+}
+
+fn backup(file: &std::path::Path, data_dir: &std::path::Path) -> ExitCode {
+    if file.exists() {
+        return fail(format!(
+            "{} already exists; choose a new file name",
+            file.display()
+        ));
+    }
+    if !data_dir.join("reef.db").exists() {
+        return fail(format!("there is no reef.db in {}", data_dir.display()));
+    }
+    match reef::db::backup(data_dir, file) {
+        Ok(()) => {
+            println!("backed up to {}", file.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
     }
 }
 

@@ -262,3 +262,64 @@ fn a_database_from_an_older_reef_upgrades_in_place() {
         .unwrap();
     assert_eq!(tokens, 0, "the new tables exist");
 }
+
+#[test]
+fn backup_writes_a_consistent_copy_while_the_server_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    add_user(dir.path(), "kept@example.net", "a long password");
+    // Keep a connection writing while the backup runs, as a live server would.
+    let db = reef::db::Db::open(dir.path()).unwrap();
+    let conn = db.conn().unwrap();
+    let target = dir.path().join("copy.db");
+    let out = reef()
+        .args(["backup"])
+        .arg(&target)
+        .arg("--data")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    conn.execute_batch(
+        "INSERT INTO users (email, password_hash, created_at) VALUES ('later@example.net', 'x', 0)",
+    )
+    .unwrap();
+    let copy = rusqlite::Connection::open(&target).unwrap();
+    let emails: Vec<String> = copy
+        .prepare("SELECT email FROM users")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(emails, ["kept@example.net"]);
+    let check: String = copy
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    // The copy is a working data directory.
+    let restored = tempfile::tempdir().unwrap();
+    std::fs::copy(&target, restored.path().join("reef.db")).unwrap();
+    let reopened = reef::db::Db::open(restored.path()).unwrap();
+    assert_eq!(
+        reef::db::users::count(&reopened.conn().unwrap()).unwrap(),
+        1
+    );
+    // It never overwrites.
+    let again = reef()
+        .args(["backup"])
+        .arg(&target)
+        .arg("--data")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8(again.stderr)
+            .unwrap()
+            .contains("already exists")
+    );
+}

@@ -123,6 +123,24 @@ fn migrate(conn: &mut Connection) -> DbResult<()> {
     Ok(())
 }
 
+/// Copies the live database in `data_dir` to `target` with SQLite's online backup API: a
+/// consistent snapshot even while the server keeps writing.
+pub fn backup(data_dir: &Path, target: &Path) -> DbResult<()> {
+    let source = Connection::open(data_dir.join("reef.db"))?;
+    source.busy_timeout(Duration::from_secs(5))?;
+    let found: i64 = source.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(DbError::TooNew {
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    let mut dest = Connection::open(target)?;
+    let backup = rusqlite::backup::Backup::new(&source, &mut dest)?;
+    backup.run_to_completion(256, Duration::from_millis(5), None)?;
+    Ok(())
+}
+
 /// Liveness probe: the database answers a trivial query.
 pub fn ping(conn: &Connection) -> DbResult<()> {
     conn.query_row("SELECT 1", [], |_| Ok(()))?;
