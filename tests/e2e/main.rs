@@ -13,4 +13,5 @@ mod flows;
 mod harness;
 mod no_script;
 mod sharing;
+mod tokens;
 mod xss;
