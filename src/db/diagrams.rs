@@ -198,6 +198,23 @@ pub enum Saved {
     Stale(Diagram),
 }
 
+/// The owner's live diagram if it is at `expected_version` (when given); otherwise the
+/// answer to give: not found, or stale with the current state.
+fn current_at(
+    conn: &Connection,
+    owner: &Owner,
+    id: &str,
+    expected_version: Option<i64>,
+) -> DbResult<Result<Diagram, Saved>> {
+    let Some(current) = get(conn, owner, id)?.filter(|d| d.deleted_at.is_none()) else {
+        return Ok(Err(Saved::NotFound));
+    };
+    if expected_version.is_some_and(|v| v != current.version) {
+        return Ok(Err(Saved::Stale(current)));
+    }
+    Ok(Ok(current))
+}
+
 /// Replaces title and source, bumping the version and keeping a revision. With
 /// `expected_version`, a concurrent edit is refused instead of silently overwritten.
 pub fn update(
@@ -210,12 +227,10 @@ pub fn update(
     now: i64,
 ) -> DbResult<Saved> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let Some(current) = get(&tx, owner, id)?.filter(|d| d.deleted_at.is_none()) else {
-        return Ok(Saved::NotFound);
+    let current = match current_at(&tx, owner, id, expected_version)? {
+        Ok(current) => current,
+        Err(refused) => return Ok(refused),
     };
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Ok(Saved::Stale(current));
-    }
     if current.title == title && current.source == source {
         return Ok(Saved::Ok(current));
     }
@@ -356,12 +371,10 @@ pub fn trash_checked(
     now: i64,
 ) -> DbResult<Saved> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let Some(current) = get(&tx, owner, id)?.filter(|d| d.deleted_at.is_none()) else {
-        return Ok(Saved::NotFound);
+    let current = match current_at(&tx, owner, id, expected_version)? {
+        Ok(current) => current,
+        Err(refused) => return Ok(refused),
     };
-    if expected_version.is_some_and(|v| v != current.version) {
-        return Ok(Saved::Stale(current));
-    }
     trash_one(&tx, owner, id, now)?;
     tx.commit()?;
     Ok(Saved::Ok(current))

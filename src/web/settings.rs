@@ -21,6 +21,7 @@ use crate::db::{security_log, sessions, users};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::web::account::parse_email;
+use crate::web::diagrams::Empty;
 
 const EXPIRY_WARNING_DAYS: i64 = 14;
 const NAME_MAX_CHARS: usize = 64;
@@ -405,9 +406,6 @@ pub async fn create_token(
 fn token_id(raw: &str) -> AppResult<i64> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn revoke_token(
     State(state): State<AppState>,
