@@ -9,11 +9,12 @@ mod sanitize;
 mod worker;
 
 use std::num::NonZeroUsize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::Semaphore;
@@ -23,9 +24,11 @@ use protocol::{Answer, Job, MAX_FRAME};
 pub use sanitize::sanitize_svg;
 pub use worker::worker_main;
 
+/// Why a diagram did not render. `Display` is a sentence for the person who wrote the diagram;
+/// `code` is the stable API error code.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RenderError {
-    #[error("The diagram source is larger than {} KiB.", limit / 1024)]
+    #[error("The diagram source is larger than {} KiB; split it into smaller diagrams.", limit / 1024)]
     TooLarge { limit: usize },
     #[error(
         "The diagram is too large to lay out ({nodes} nodes and {edges} edges); split it into smaller diagrams."
@@ -37,17 +40,19 @@ pub enum RenderError {
         line: Option<u32>,
         column: Option<u32>,
     },
-    #[error("The diagram took too long to lay out and was stopped; simplify it or split it up.")]
+    #[error(
+        "The diagram took too long to lay out and was stopped; use fewer connections between the same nodes, or split it up."
+    )]
     Timeout,
-    #[error("The renderer could not draw this diagram: {0}")]
+    #[error("The renderer could not draw this diagram: {0}.")]
     Unavailable(String),
 }
 
 fn parse_message(message: &str, line: Option<u32>, column: Option<u32>) -> String {
     match (line, column) {
-        (Some(l), Some(c)) => format!("Syntax error at line {l}, column {c}: {message}"),
-        (Some(l), None) => format!("Syntax error at line {l}: {message}"),
-        _ => format!("Syntax error: {message}"),
+        (Some(l), Some(c)) => format!("Syntax error at line {l}, column {c}: {message}."),
+        (Some(l), None) => format!("Syntax error at line {l}: {message}."),
+        _ => format!("Syntax error: {message}."),
     }
 }
 
@@ -69,46 +74,67 @@ impl RenderError {
 pub struct RenderSettings {
     /// The `reef` executable to run as `reef render-worker`.
     pub worker_exe: PathBuf,
+    /// Worker processes, and so renders running at once.
     pub workers: usize,
+    /// Wall-clock limit of one render; the worker is killed when it passes.
     pub timeout: Duration,
     /// How long a job may wait for a free worker before the request gives up.
     pub queue_timeout: Duration,
     pub max_source_bytes: usize,
     pub max_nodes: usize,
     pub max_edges: usize,
+    /// SVG results (and deterministic errors) kept, keyed by the source's SHA-256.
     pub cache_entries: usize,
 }
 
 impl RenderSettings {
-    /// Measured with `bench/render_limits.py` on a 2-core machine (release build): a 250-node
-    /// chain lays out in 1.0 s, a 500-node one in 3.7 s; a 400-message sequence in 0.9 s; a
-    /// 250-node grid (480 edges) in 2.4 s; but 100 edges fanning into 7 nodes take 2.5 s and
-    /// 400 take 29 s. No size limit separates "normal" from "slow" for every shape, so the
-    /// limits only refuse hopeless sizes before layout, and the 3 s wall-clock limit (which
-    /// kills the worker) is the real guard.
+    /// The node and edge limits were measured on this 2-core machine (release build, warm
+    /// worker, CPU time of the worker; `bench/render_limits.py` times these shapes): at 300
+    /// nodes or edges a chain takes 0.4 s, a requirement chain 0.9 s, a state chain 0.5 s,
+    /// a 13×13 grid (169 nodes, 312 edges) 0.9 s, 300 sequence participants 0.4 s; twice
+    /// that (600) already takes 2-6 s, since layout time grows with the square of the size.
+    /// Dense shapes are slower per edge (100 edges fanning into 7 nodes: 2 s; 50 labelled
+    /// edges among 12 nodes: 3.9 s) and a 2-node diagram with a 20 KB label of parentheses
+    /// runs for 14 s, so no count limit can promise a fast layout: the hard `timeout` is what
+    /// does, and the counts only refuse the clearly too big before any work.
     pub fn defaults(worker_exe: PathBuf) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, NonZeroUsize::get);
         Self {
             worker_exe,
+            // Two at least, so one runaway diagram cannot stall every render on a 1-core host.
             workers: cores.max(2),
             timeout: Duration::from_secs(3),
             queue_timeout: Duration::from_secs(10),
             max_source_bytes: 256 * 1024,
-            max_nodes: 400,
-            max_edges: 500,
+            max_nodes: 300,
+            max_edges: 300,
             cache_entries: 512,
         }
     }
 }
 
+/// Process ids of the running workers, busy or idle.
+type LivePids = Arc<Mutex<Vec<u32>>>;
+
 struct Worker {
     child: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    pid: Option<u32>,
+    live: LivePids,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // `kill_on_drop` ends the process; this only forgets its id.
+        if let (Some(pid), Ok(mut live)) = (self.pid, self.live.lock()) {
+            live.retain(|p| *p != pid);
+        }
+    }
 }
 
 impl Worker {
-    fn spawn(exe: &PathBuf) -> std::io::Result<Self> {
+    fn spawn(exe: &Path, live: &LivePids) -> std::io::Result<Self> {
         let mut child = Command::new(exe)
             .arg("render-worker")
             .stdin(Stdio::piped())
@@ -124,10 +150,16 @@ impl Worker {
             .stdout
             .take()
             .ok_or_else(|| std::io::Error::other("worker has no stdout"))?;
+        let pid = child.id();
+        if let (Some(pid), Ok(mut live)) = (pid, live.lock()) {
+            live.push(pid);
+        }
         Ok(Self {
             child,
             stdin,
             stdout: BufReader::new(stdout),
+            pid,
+            live: Arc::clone(live),
         })
     }
 
@@ -165,6 +197,7 @@ struct Inner {
     settings: RenderSettings,
     slots: Semaphore,
     idle: Mutex<Vec<Worker>>,
+    live: LivePids,
     cache: Mutex<lru::LruCache<[u8; 32], SvgResult>>,
 }
 
@@ -181,6 +214,7 @@ impl Renderer {
             inner: Arc::new(Inner {
                 slots: Semaphore::new(settings.workers.max(1)),
                 idle: Mutex::new(Vec::new()),
+                live: LivePids::default(),
                 cache: Mutex::new(lru::LruCache::new(entries)),
                 settings,
             }),
@@ -194,7 +228,8 @@ impl Renderer {
     /// Renders Mermaid source to sanitised SVG, from the cache when the same text was
     /// rendered before.
     pub async fn svg(&self, source: &str) -> SvgResult {
-        let key = crate::auth::secret::sha256(source.as_bytes());
+        self.check_size(source)?;
+        let key: [u8; 32] = Sha256::digest(source.as_bytes()).into();
         if let Some(hit) = self.cache_get(&key) {
             return hit;
         }
@@ -218,33 +253,50 @@ impl Renderer {
         self.inner.cache.lock().ok()?.get(key).cloned()
     }
 
-    /// Renders Mermaid source to PNG at `scale` (1 to 4) times its natural size.
+    /// Renders Mermaid source to PNG at `scale` (clamped to 1 to 4) times its natural size.
     pub async fn png(&self, source: &str, scale: u8) -> Result<Vec<u8>, RenderError> {
+        self.check_size(source)?;
         // A cached error answers without a worker (the PNG itself is not cached).
-        let key = crate::auth::secret::sha256(source.as_bytes());
+        let key: [u8; 32] = Sha256::digest(source.as_bytes()).into();
         if let Some(Err(e)) = self.cache_get(&key) {
             return Err(e);
         }
         self.run(Format::Png, scale.clamp(1, 4), source).await
     }
 
-    /// Process ids of the idle workers (for tests that check a killed worker is gone).
+    fn check_size(&self, source: &str) -> Result<(), RenderError> {
+        let limit = self.inner.settings.max_source_bytes;
+        if source.len() > limit {
+            return Err(RenderError::TooLarge { limit });
+        }
+        Ok(())
+    }
+
+    /// An idle worker that is still running (one may have died while idle, e.g. killed by the
+    /// OOM killer).
+    fn idle_worker(&self) -> Option<Worker> {
+        let mut idle = self.inner.idle.lock().ok()?;
+        while let Some(mut worker) = idle.pop() {
+            if matches!(worker.child.try_wait(), Ok(None)) {
+                return Some(worker);
+            }
+        }
+        None
+    }
+
+    /// Process ids of the running workers, busy or idle (for tests that check a killed worker
+    /// is gone, or kill one mid-render).
     #[doc(hidden)]
     pub fn worker_pids(&self) -> Vec<u32> {
         self.inner
-            .idle
+            .live
             .lock()
-            .map(|idle| idle.iter().filter_map(|w| w.child.id()).collect())
+            .map(|live| live.clone())
             .unwrap_or_default()
     }
 
     async fn run(&self, format: Format, scale: u8, source: &str) -> Result<Vec<u8>, RenderError> {
         let settings = &self.inner.settings;
-        if source.len() > settings.max_source_bytes {
-            return Err(RenderError::TooLarge {
-                limit: settings.max_source_bytes,
-            });
-        }
         let job = serde_json::to_vec(&Job {
             format,
             scale,
@@ -260,10 +312,9 @@ impl Renderer {
                 RenderError::Unavailable("the server is busy rendering; try again shortly".into())
             })?
             .map_err(|_| RenderError::Unavailable("the renderer is shutting down".into()))?;
-        let pooled = self.inner.idle.lock().ok().and_then(|mut idle| idle.pop());
-        let mut worker = match pooled {
+        let mut worker = match self.idle_worker() {
             Some(w) => w,
-            None => Worker::spawn(&settings.worker_exe).map_err(|e| {
+            None => Worker::spawn(&settings.worker_exe, &self.inner.live).map_err(|e| {
                 RenderError::Unavailable(format!("cannot start a render worker: {e}"))
             })?,
         };

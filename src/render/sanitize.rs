@@ -1,69 +1,402 @@
-//! A pass over rendered SVG that keeps only safe links and no event handlers. The renderer
-//! escapes user text, but it copies `click` targets into `href` verbatim (so
-//! `click A "javascript:alert(1)"` would become a live `javascript:` link), and an SVG can be
-//! opened on its own, outside our `<img>` tags. So every tag is re-read here, attribute by
-//! attribute.
+//! A pass over rendered SVG that re-writes it from an allowlist, so no user text can carry
+//! script or load anything, however the SVG is later shown.
+//!
+//! Why this is needed even though the renderer escapes label text: it copies `click` targets
+//! into `href` verbatim (`click A "javascript:alert(1)"` becomes a live link), and it pastes
+//! `style`/`classDef`/`linkStyle` values into attributes without escaping, so
+//! `style A fill:red"/><script>…` injects arbitrary markup. Our own pages show SVG through
+//! `<img>` under a strict CSP, but the API hands the SVG to scripts that may inline it into
+//! an HTML page or open the file directly. So every tag is re-read and re-written: elements the
+//! renderer never emits are dropped with their content, `on*` handlers and namespace tricks are
+//! dropped, links keep only http(s)/relative targets, CSS may only reference `#fragments`, and
+//! comments, CDATA, doctypes and processing instructions (where XML and HTML parsers disagree)
+//! never reach the output. The output is canonical, quoted and escaped, so what a browser's
+//! parser sees is what this pass checked.
 
-/// Whether a link target is harmless: http(s), relative, a fragment, or an inline raster image.
-fn safe_url(raw: &str) -> bool {
-    let decoded = decode_entities(raw);
-    // Browsers ignore whitespace and control characters inside a scheme ("java\tscript:").
-    let squeezed: String = decoded
+/// Elements the renderer emits (checked against mermaid-rs-renderer 0.3.1's `render.rs`), in
+/// their canonical SVG spelling. Anything else is dropped with its content.
+const ELEMENTS: &[&str] = &[
+    "svg",
+    "g",
+    "defs",
+    "symbol",
+    "marker",
+    "title",
+    "desc",
+    "path",
+    "rect",
+    "circle",
+    "ellipse",
+    "line",
+    "polyline",
+    "polygon",
+    "text",
+    "tspan",
+    "a",
+    "image",
+    "linearGradient",
+    "radialGradient",
+    "stop",
+    "clipPath",
+    "style",
+];
+
+const SVG_NS: &str = "http://www.w3.org/2000/svg";
+const XLINK_NS: &str = "http://www.w3.org/1999/xlink";
+
+/// Returns the SVG with everything outside the allowlist removed.
+pub fn sanitize_svg(svg: &str) -> String {
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    // Inside a dropped element: its name and how many elements of that name are open. Nothing
+    // is written until it closes. Other tags are not counted (HTML void elements such as
+    // `<img>` never close); ending the skip early is safe, as what follows is sanitised too.
+    let mut skipping: Option<(&str, usize)> = None;
+    let mut seen_root = false;
+    loop {
+        let Some(open) = rest.find('<') else {
+            if skipping.is_none() {
+                push_text(&mut out, rest);
+            }
+            break;
+        };
+        if skipping.is_none() {
+            push_text(&mut out, &rest[..open]);
+        }
+        rest = &rest[open..];
+
+        if let Some(after) = rest.strip_prefix("<!--") {
+            rest = after.find("-->").map_or("", |end| &after[end + 3..]);
+        } else if let Some(after) = rest.strip_prefix("<![CDATA[") {
+            // Kept as plain, escaped text: it can only ever have been text.
+            let end = after.find("]]>").unwrap_or(after.len());
+            if skipping.is_none() {
+                push_escaped(&mut out, &after[..end]);
+            }
+            rest = after.get(end + 3..).unwrap_or("");
+        } else if rest.starts_with("<!") || rest.starts_with("<?") {
+            rest = rest.find('>').map_or("", |end| &rest[end + 1..]);
+        } else if let Some(after) = rest.strip_prefix("</") {
+            let name = &after[..name_length(after)];
+            let end = after.find('>').map_or(after.len(), |e| e + 1);
+            if let Some((skipped, open)) = skipping {
+                if skipped.eq_ignore_ascii_case(name) {
+                    skipping = (open > 1).then_some((skipped, open - 1));
+                }
+            } else if let Some(canonical) = allowed_element(name) {
+                out.push_str("</");
+                out.push_str(canonical);
+                out.push('>');
+            }
+            rest = &after[end..];
+        } else {
+            let Some(tag) = parse_tag(&rest[1..]) else {
+                // A '<' that starts no tag is text.
+                if skipping.is_none() {
+                    out.push_str("&lt;");
+                }
+                rest = &rest[1..];
+                continue;
+            };
+            rest = &rest[1 + tag.len..];
+            if let Some((skipped, open)) = skipping {
+                if !tag.self_closing && skipped.eq_ignore_ascii_case(tag.name) {
+                    skipping = Some((skipped, open + 1));
+                }
+                continue;
+            }
+            let Some(canonical) = allowed_element(tag.name) else {
+                if !tag.self_closing {
+                    skipping = Some((tag.name, 1));
+                }
+                continue;
+            };
+            if canonical == "style" {
+                rest = write_style(&mut out, &tag, rest);
+                continue;
+            }
+            let is_root = canonical == "svg" && !seen_root;
+            seen_root |= canonical == "svg";
+            write_start_tag(&mut out, canonical, &tag, is_root);
+        }
+    }
+    out
+}
+
+/// One parsed start tag: its name, its attributes (values already entity-decoded) and how
+/// many bytes after the '<' it spans.
+struct Tag<'a> {
+    name: &'a str,
+    attributes: Vec<(&'a str, String)>,
+    self_closing: bool,
+    len: usize,
+}
+
+fn is_name_start(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '_' || c == ':'
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '.' | '-')
+}
+
+fn name_length(s: &str) -> usize {
+    if !s.starts_with(is_name_start) {
+        return 0;
+    }
+    s.find(|c: char| !is_name_char(c)).unwrap_or(s.len())
+}
+
+/// Parses `name attr="v" …>` (the text after '<'). Attributes that are not `name="value"`
+/// or `name='value'` end the attribute list: the rest of the tag up to the next '>' is
+/// dropped rather than guessed at.
+fn parse_tag(s: &str) -> Option<Tag<'_>> {
+    let name_len = name_length(s);
+    if name_len == 0 {
+        return None;
+    }
+    let mut tag = Tag {
+        name: &s[..name_len],
+        attributes: Vec::new(),
+        self_closing: false,
+        len: 0,
+    };
+    let mut pos = name_len;
+    loop {
+        pos += s[pos..].len() - s[pos..].trim_start().len();
+        let here = &s[pos..];
+        if here.starts_with("/>") {
+            tag.self_closing = true;
+            tag.len = pos + 2;
+            return Some(tag);
+        }
+        if here.starts_with('>') {
+            tag.len = pos + 1;
+            return Some(tag);
+        }
+        if let Some((name, value, used)) = parse_attribute(here) {
+            tag.attributes.push((name, decode_entities(value)));
+            pos += used;
+            continue;
+        }
+        // Malformed: skip to the end of the tag, keeping what was read so far.
+        let end = here.find('>').map_or(s.len(), |e| pos + e + 1);
+        tag.self_closing = s[..end].ends_with("/>");
+        tag.len = end;
+        return Some(tag);
+    }
+}
+
+/// `name = "value"` at the start of `s`: the name, the raw value and the bytes used.
+fn parse_attribute(s: &str) -> Option<(&str, &str, usize)> {
+    let name_len = name_length(s);
+    if name_len == 0 {
+        return None;
+    }
+    let after_name = &s[name_len..];
+    let after_eq = after_name.trim_start().strip_prefix('=')?.trim_start();
+    let quote = after_eq
         .chars()
+        .next()
+        .filter(|c| *c == '"' || *c == '\'')?;
+    let value_len = after_eq[1..].find(quote)?;
+    let used = s.len() - after_eq.len() + 1 + value_len + 1;
+    Some((&s[..name_len], &after_eq[1..1 + value_len], used))
+}
+
+fn allowed_element(name: &str) -> Option<&'static str> {
+    ELEMENTS
+        .iter()
+        .find(|allowed| allowed.eq_ignore_ascii_case(name))
+        .copied()
+}
+
+fn write_start_tag(out: &mut String, element: &str, tag: &Tag<'_>, is_root: bool) {
+    out.push('<');
+    out.push_str(element);
+    let mut written: Vec<String> = Vec::new();
+    for (name, value) in &tag.attributes {
+        let lower = name.to_ascii_lowercase();
+        // Duplicates (which injected style text produces) would make the XML invalid.
+        if written.contains(&lower) || !safe_attribute(element, &lower, value, is_root) {
+            continue;
+        }
+        out.push(' ');
+        out.push_str(name);
+        out.push_str("=\"");
+        push_escaped(out, value);
+        out.push('"');
+        written.push(lower);
+    }
+    // The renderer writes `xlink:href` on C4 icons without always declaring the prefix.
+    if is_root && !written.iter().any(|n| n == "xmlns:xlink") {
+        out.push_str(" xmlns:xlink=\"");
+        out.push_str(XLINK_NS);
+        out.push('"');
+    }
+    out.push_str(if tag.self_closing { "/>" } else { ">" });
+}
+
+fn safe_attribute(element: &str, name: &str, value: &str, is_root: bool) -> bool {
+    let (prefix, local) = name.rsplit_once(':').unwrap_or(("", name));
+    match prefix {
+        // Namespace declarations could turn our elements into XHTML ones: only the two the
+        // renderer uses, only on the root.
+        "xmlns" => return is_root && local == "xlink" && value == XLINK_NS,
+        "" if local == "xmlns" => return is_root && value == SVG_NS,
+        "" | "xlink" => {}
+        "xml" if local == "space" || local == "lang" => return true,
+        _ => return false,
+    }
+    if local.starts_with("on") {
+        return false;
+    }
+    if local == "href" {
+        return match element {
+            "a" => safe_link(value),
+            "image" => safe_image(value),
+            _ => value.trim_start().starts_with('#'),
+        };
+    }
+    if local == "style" || value.to_ascii_lowercase().contains("url(") {
+        return safe_css(value);
+    }
+    true
+}
+
+/// Strips what browsers ignore inside a URL's scheme (whitespace, control characters) and
+/// lowercases, so `" JaVa\tScRiPt:"` is seen as `javascript:`.
+fn squeeze(url: &str) -> String {
+    url.chars()
         .filter(|c| !c.is_whitespace() && !c.is_control())
         .collect::<String>()
-        .to_ascii_lowercase();
-    let scheme_end = squeezed.find(':');
-    let path_start = squeezed.find(['/', '?', '#']);
+        .to_ascii_lowercase()
+}
+
+/// A link target is safe if it is http(s) or has no scheme at all (relative, `#fragment`).
+fn safe_link(url: &str) -> bool {
+    let url = squeeze(url);
+    let scheme_end = url.find(':');
+    let path_start = url.find(['/', '?', '#']);
     match (scheme_end, path_start) {
         (None, _) => true,
         (Some(colon), Some(slash)) if slash < colon => true,
-        (Some(colon), _) => {
-            let scheme = &squeezed[..colon];
-            scheme == "http"
-                || scheme == "https"
-                || [
-                    "data:image/png",
-                    "data:image/jpeg",
-                    "data:image/gif",
-                    "data:image/webp",
-                ]
-                .iter()
-                .any(|p| squeezed.starts_with(p))
+        (Some(colon), _) => matches!(&url[..colon], "http" | "https"),
+    }
+}
+
+/// Images may only be inline rasters (the renderer's C4 icons) or fragments.
+fn safe_image(url: &str) -> bool {
+    let url = squeeze(url);
+    url.starts_with('#')
+        || ["png", "jpeg", "gif", "webp"].iter().any(|kind| {
+            url.strip_prefix("data:image/")
+                .and_then(|rest| rest.strip_prefix(kind))
+                .is_some_and(|rest| rest.starts_with([';', ',']))
+        })
+}
+
+/// CSS may not load anything or hide a keyword behind escapes: every `url(` must point at a
+/// `#fragment`, and no `@import`, backslash escapes or script-ish keywords.
+fn safe_css(css: &str) -> bool {
+    let lower = css.to_ascii_lowercase();
+    if lower.contains('\\')
+        || lower.contains('@')
+        || lower.contains('<')
+        || ["expression", "javascript:", "behavior:", "-moz-binding"]
+            .iter()
+            .any(|bad| lower.contains(bad))
+    {
+        return false;
+    }
+    lower.match_indices("url(").all(|(at, _)| {
+        lower[at + 4..]
+            .trim_start_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+            .starts_with('#')
+    })
+}
+
+/// Writes a `<style>` element if its content is safe CSS, else drops it with its content.
+/// Returns the input after the element.
+fn write_style<'a>(out: &mut String, tag: &Tag<'_>, rest: &'a str) -> &'a str {
+    if tag.self_closing {
+        return rest;
+    }
+    let lower = rest.to_ascii_lowercase();
+    let Some(end) = lower.find("</style") else {
+        return "";
+    };
+    let css = &rest[..end];
+    let after = rest[end..].find('>').map_or("", |e| &rest[end + e + 1..]);
+    if safe_css(css) && !css.contains('&') {
+        out.push_str("<style>");
+        out.push_str(css);
+        out.push_str("</style>");
+    }
+    after
+}
+
+/// Copies text, keeping well-formed character references and escaping any other '&', and
+/// dropping control characters XML forbids (they would make the whole image unreadable).
+fn push_text(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        push_clean(out, &rest[..amp]);
+        let tail = &rest[amp..];
+        let len = reference_length(tail);
+        match len {
+            Some(len) => out.push_str(&tail[..len]),
+            None => out.push_str("&amp;"),
+        }
+        rest = &tail[len.unwrap_or(1)..];
+    }
+    push_clean(out, rest);
+}
+
+fn push_clean(out: &mut String, text: &str) {
+    out.extend(text.chars().filter(|c| xml_char(*c)));
+}
+
+fn xml_char(c: char) -> bool {
+    !c.is_control() || matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The length of a predefined or numeric character reference at the start of `s` (which
+/// starts with '&').
+fn reference_length(s: &str) -> Option<usize> {
+    let (semi, _) = s.char_indices().take(12).find(|(_, c)| *c == ';')?;
+    decode_reference(&s[1..semi]).map(|_| semi + 1)
+}
+
+fn decode_reference(entity: &str) -> Option<char> {
+    match entity {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => {
+            let code = if let Some(hex) = entity.strip_prefix("#x").or(entity.strip_prefix("#X")) {
+                u32::from_str_radix(hex, 16).ok()?
+            } else {
+                entity.strip_prefix('#')?.parse().ok()?
+            };
+            char::from_u32(code).filter(|c| xml_char(*c) && *c != '\0')
         }
     }
 }
 
-/// Decodes the five XML entities and numeric references, once, as a browser would.
+/// Decodes character references once, as a browser would before using the value.
 fn decode_entities(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut rest = raw;
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         let tail = &rest[amp..];
-        let Some(semi) = tail.find(';').filter(|&s| s <= 10) else {
-            out.push('&');
-            rest = &tail[1..];
-            continue;
-        };
-        let entity = &tail[1..semi];
-        let decoded = match entity {
-            "amp" => Some('&'),
-            "lt" => Some('<'),
-            "gt" => Some('>'),
-            "quot" => Some('"'),
-            "apos" => Some('\''),
-            _ => entity
-                .strip_prefix("#x")
-                .or_else(|| entity.strip_prefix("#X"))
-                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                .or_else(|| entity.strip_prefix('#').and_then(|d| d.parse().ok()))
-                .and_then(char::from_u32),
-        };
-        match decoded {
-            Some(c) => {
-                out.push(c);
-                rest = &tail[semi + 1..];
+        match reference_length(tail) {
+            Some(len) => {
+                out.extend(decode_reference(&tail[1..len - 1]));
+                rest = &tail[len..];
             }
             None => {
                 out.push('&');
@@ -75,90 +408,16 @@ fn decode_entities(raw: &str) -> String {
     out
 }
 
-/// Rewrites one tag's attributes: drops `on*` handlers, neutralises unsafe links.
-fn clean_tag(tag: &str, out: &mut String) {
-    // `tag` is the text between '<' and '>'. Closing tags, comments and declarations pass.
-    if tag.starts_with('/') || tag.starts_with('!') || tag.starts_with('?') {
-        out.push_str(tag);
-        return;
-    }
-    let name_end = tag
-        .find(|c: char| c.is_whitespace() || c == '/')
-        .unwrap_or(tag.len());
-    out.push_str(&tag[..name_end]);
-    let mut rest = &tag[name_end..];
-    loop {
-        let trimmed = rest.trim_start();
-        if trimmed.is_empty() || trimmed == "/" {
-            out.push_str(trimmed);
-            return;
+fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars().filter(|c| xml_char(*c)) {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
         }
-        let Some(eq) = trimmed.find('=') else {
-            // A bare attribute or junk: keep only harmless remainders.
-            out.push(' ');
-            out.push_str(trimmed);
-            return;
-        };
-        let name = trimmed[..eq].trim();
-        let after = &trimmed[eq + 1..].trim_start();
-        let Some(quote) = after.chars().next().filter(|c| *c == '"' || *c == '\'') else {
-            return;
-        };
-        let Some(close) = after[1..].find(quote) else {
-            return;
-        };
-        let value = &after[1..1 + close];
-        rest = &after[close + 2..];
-        let lower = name.to_ascii_lowercase();
-        if lower.starts_with("on") {
-            continue;
-        }
-        let value = if (lower == "href" || lower.ends_with(":href")) && !safe_url(value) {
-            "#"
-        } else {
-            value
-        };
-        out.push(' ');
-        out.push_str(name);
-        out.push('=');
-        out.push(quote);
-        out.push_str(value);
-        out.push(quote);
     }
-}
-
-/// Returns the SVG with unsafe links and handlers removed, or None if it contains elements that
-/// can carry script at all (which the renderer never emits for user text).
-pub fn sanitize_svg(svg: &str) -> Option<String> {
-    let lower = svg.to_ascii_lowercase();
-    if lower.contains("<script") || lower.contains("<foreignobject") || lower.contains("<iframe") {
-        return None;
-    }
-    let mut out = String::with_capacity(svg.len());
-    let mut rest = svg;
-    while let Some(open) = rest.find('<') {
-        out.push_str(&rest[..open]);
-        let tail = &rest[open + 1..];
-        // Comments and CDATA may contain '>' and are copied whole.
-        if let Some(comment) = tail.strip_prefix("!--") {
-            let end = comment.find("-->").map(|e| e + 3).unwrap_or(comment.len());
-            out.push_str("<!--");
-            out.push_str(&comment[..end]);
-            rest = &comment[end..];
-            continue;
-        }
-        let Some(close) = tail.find('>') else {
-            out.push_str("&lt;");
-            rest = tail;
-            continue;
-        };
-        out.push('<');
-        clean_tag(&tail[..close], &mut out);
-        out.push('>');
-        rest = &tail[close + 1..];
-    }
-    out.push_str(rest);
-    Some(out)
 }
 
 #[cfg(test)]
@@ -171,12 +430,11 @@ mod tests {
             "javascript:alert(1)",
             " JaVaScRiPt:alert(1)",
             "java\tscript:alert(1)",
-            "javascript&#58;alert(1)",
+            "java\u{1}script:alert(1)",
             "data:text/html,<script>",
-            "data:image/svg+xml,<svg onload=alert(1)>",
             "vbscript:x",
         ] {
-            assert!(!safe_url(bad), "{bad}");
+            assert!(!safe_link(bad), "{bad}");
         }
         for good in [
             "https://example.net/x",
@@ -184,23 +442,65 @@ mod tests {
             "/d/abc",
             "#frag",
             "page?x=1",
-            "data:image/png;base64,AAAA",
         ] {
-            assert!(safe_url(good), "{good}");
+            assert!(safe_link(good), "{good}");
         }
+        assert!(safe_image("data:image/png;base64,AAAA"));
+        assert!(!safe_image("data:image/svg+xml,<svg onload=alert(1)>"));
+        assert!(!safe_image("https://tracker.example/pixel.png"));
     }
 
     #[test]
-    fn tags_lose_handlers_and_unsafe_hrefs() {
-        let svg = r#"<svg xmlns="x"><a href="javascript:alert(1)" xlink:href="javascript:alert(1)"><rect onclick="x()" width="3"/></a><text>a &lt;b&gt; onload=</text></svg>"#;
-        let clean = sanitize_svg(svg).unwrap_or_default();
+    fn handlers_and_unsafe_hrefs_are_dropped() {
+        let svg = r#"<svg xmlns="http://www.w3.org/2000/svg"><a href="javascript:alert(1)" xlink:href="javascript&#58;alert(1)"><rect onclick="x()" width="3"/></a><text>a &lt;b&gt; onload=</text></svg>"#;
+        let clean = sanitize_svg(svg);
         assert!(!clean.contains("javascript"), "{clean}");
         assert!(!clean.contains("onclick"), "{clean}");
         assert!(clean.contains(r#"<rect width="3"/>"#), "{clean}");
         assert!(
-            clean.contains("a &lt;b&gt; onload="),
-            "text is untouched: {clean}"
+            clean.contains("<text>a &lt;b&gt; onload=</text>"),
+            "{clean}"
         );
-        assert!(sanitize_svg("<svg><script>alert(1)</script></svg>").is_none());
+    }
+
+    #[test]
+    fn injected_markup_is_dropped_with_its_content() {
+        let svg = r#"<svg><rect fill="red"/><script>alert(1)</script><foreignObject><img src=x onerror=alert(2)></foreignObject><set attributeName="href" to="javascript:alert(3)"/><SCRIPT>alert(4)</SCRIPT><text>ok</text></svg>"#;
+        let clean = sanitize_svg(svg);
+        for bad in ["script", "alert", "foreignObject", "img", "set"] {
+            assert!(!clean.to_ascii_lowercase().contains(bad), "{bad}: {clean}");
+        }
+        assert!(clean.contains("<text>ok</text>"), "{clean}");
+    }
+
+    #[test]
+    fn parser_differentials_are_closed() {
+        // `--!>` ends a comment for HTML but not for XML; a '>' inside a quoted value ends
+        // nothing; unquoted or slash-separated attributes are not guessed at.
+        let svg = r#"<svg><!-- --!><img src=x onerror=alert(1)> --><g title="a>b" /onload="alert(2)"><rect x=1 onload=alert(3)/></g><![CDATA[<script>alert(4)</script>]]></svg>"#;
+        let clean = sanitize_svg(svg);
+        assert!(!clean.contains("<img"), "{clean}");
+        assert!(!clean.contains("onload"), "{clean}");
+        assert!(!clean.contains("<script"), "{clean}");
+        assert!(clean.contains(r#"title="a&gt;b""#), "{clean}");
+    }
+
+    #[test]
+    fn css_may_only_reference_fragments() {
+        let svg = r#"<svg><path marker-end="url(#arrow)" fill="url(https://x.example/t)" style="cursor:url(//x.example/c),auto"/><style>@import "//x.example/a.css";</style><style>.a{fill:red}</style></svg>"#;
+        let clean = sanitize_svg(svg);
+        assert!(clean.contains(r#"marker-end="url(#arrow)""#), "{clean}");
+        assert!(!clean.contains("x.example"), "{clean}");
+        assert!(clean.contains("<style>.a{fill:red}</style>"), "{clean}");
+    }
+
+    #[test]
+    fn duplicate_attributes_and_foreign_namespaces_are_dropped() {
+        let svg = r#"<svg xmlns="http://www.w3.org/2000/svg"><g fill="red" fill="blue" xmlns="http://www.w3.org/1999/xhtml" x:onclick="y"/></svg>"#;
+        let clean = sanitize_svg(svg);
+        assert_eq!(
+            clean,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><g fill="red"/></svg>"#
+        );
     }
 }
