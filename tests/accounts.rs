@@ -401,3 +401,39 @@ async fn accounts_off_has_no_account_pages_anywhere() {
         }
     }
 }
+
+#[tokio::test]
+async fn racing_first_sign_ups_make_exactly_one_admin() {
+    let server = TestServer::start().await;
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let b = server.browser();
+        let csrf = b.csrf().await;
+        tasks.push(tokio::spawn(async move {
+            let email = format!("racer{i}@example.net");
+            b.post_raw(
+                "/signup",
+                &[("email", &email), ("password", PW), ("csrf", &csrf)],
+            )
+            .await
+            .status
+        }));
+    }
+    let mut won = 0;
+    for t in tasks {
+        let status = t.await.unwrap();
+        if status.is_redirection() {
+            won += 1;
+        } else {
+            assert_eq!(status, StatusCode::FORBIDDEN);
+        }
+    }
+    assert_eq!(won, 1);
+    let conn = server.state.db.conn().unwrap();
+    let admins: i64 = conn
+        .query_row("SELECT count(*) FROM users WHERE is_admin = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!((reef::db::users::count(&conn).unwrap(), admins), (1, 1));
+}
