@@ -499,3 +499,50 @@ async fn healthz_answers_when_the_database_does() {
     assert_eq!(page.status, StatusCode::OK);
     assert_eq!(page.body, "ok");
 }
+
+#[tokio::test]
+async fn images_carry_a_strong_etag_and_answer_304_when_unchanged() {
+    let server = TestServer::start().await;
+    let b = server.browser();
+    let id = b.new_diagram().await;
+    b.save(&id, "Cached", FLOW).await;
+    let first = b
+        .client
+        .get(b.url(&format!("/d/{id}/image.svg")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
+    let again = b
+        .client
+        .get(b.url(&format!("/d/{id}/image.svg")))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    assert!(again.bytes().await.unwrap().is_empty());
+    // A new version draws a new picture and a new tag.
+    b.save(&id, "Cached", "flowchart LR\n  X --> Y\n").await;
+    let changed = b
+        .client
+        .get(b.url(&format!("/d/{id}/image.svg")))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
+    // Someone else's diagram is still not found, tag or no tag.
+    let stranger = server.browser();
+    let response = stranger
+        .client
+        .get(stranger.url(&format!("/d/{id}/image.svg")))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}

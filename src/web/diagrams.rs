@@ -333,9 +333,42 @@ fn error_svg(message: &str) -> String {
     )
 }
 
-pub async fn render_image(state: &AppState, source: &str) -> Response {
+/// A strong ETag for the image of `source`: the same text (with this build of the renderer)
+/// always draws the same picture.
+fn image_etag(source: &str) -> String {
+    let mut input = concat!("reef-svg-", env!("CARGO_PKG_VERSION"), ":")
+        .as_bytes()
+        .to_vec();
+    input.extend_from_slice(source.as_bytes());
+    format!("\"{}\"", hex::encode(&secret::sha256(&input)[..16]))
+}
+
+/// The rendered image, or 304 when the browser already holds it (thumbnails are asked for on
+/// every visit to the list).
+pub async fn render_image(state: &AppState, headers: &HeaderMap, source: &str) -> Response {
+    let etag = image_etag(source);
+    let cached = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if cached {
+        return (
+            StatusCode::NOT_MODIFIED,
+            [
+                (header::ETAG, etag),
+                (header::CACHE_CONTROL, "private, no-cache".to_owned()),
+            ],
+        )
+            .into_response();
+    }
     match state.renderer.svg(source).await {
-        Ok(svg) => svg_response(StatusCode::OK, svg.to_string()),
+        Ok(svg) => {
+            let mut response = svg_response(StatusCode::OK, svg.to_string());
+            if let Ok(value) = axum::http::HeaderValue::from_str(&etag) {
+                response.headers_mut().insert(header::ETAG, value);
+            }
+            response
+        }
         Err(e) => svg_response(StatusCode::UNPROCESSABLE_ENTITY, error_svg(&e.to_string())),
     }
 }
@@ -343,10 +376,11 @@ pub async fn render_image(state: &AppState, source: &str) -> Response {
 pub async fn image(
     State(state): State<AppState>,
     visitor: Visitor,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let d = live_diagram(&state, &visitor, id).await?;
-    Ok(render_image(&state, &d.source).await)
+    Ok(render_image(&state, &headers, &d.source).await)
 }
 
 pub async fn delete(
@@ -522,10 +556,11 @@ async fn find_revision(
 pub async fn revision_image(
     State(state): State<AppState>,
     visitor: Visitor,
+    headers: HeaderMap,
     Path((id, version)): Path<(String, String)>,
 ) -> AppResult<Response> {
     let rev = find_revision(&state, &visitor, id, &version).await?;
-    Ok(render_image(&state, &rev.source).await)
+    Ok(render_image(&state, &headers, &rev.source).await)
 }
 
 /// Restoring writes the old text as a new version, so the restore itself can be undone.

@@ -47,8 +47,9 @@ pub async fn page(
 
 pub async fn image(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     Path(share_id): Path<String>,
 ) -> AppResult<Response> {
     let d = shared(&state, share_id).await?;
-    Ok(super::diagrams::render_image(&state, &d.source).await)
+    Ok(super::diagrams::render_image(&state, &headers, &d.source).await)
 }
