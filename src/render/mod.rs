@@ -83,20 +83,24 @@ pub struct RenderSettings {
     pub max_source_bytes: usize,
     pub max_nodes: usize,
     pub max_edges: usize,
+    /// Bytes one render may allocate before its worker is stopped.
+    pub max_memory: usize,
     /// SVG results (and deterministic errors) kept, keyed by the source's SHA-256.
     pub cache_entries: usize,
 }
 
 impl RenderSettings {
-    /// The node and edge limits were measured on this 2-core machine (release build, warm
-    /// worker, CPU time of the worker; `bench/render_limits.py` times these shapes): at 300
-    /// nodes or edges a chain takes 0.4 s, a requirement chain 0.9 s, a state chain 0.5 s,
-    /// a 13×13 grid (169 nodes, 312 edges) 0.9 s, 300 sequence participants 0.4 s; twice
-    /// that (600) already takes 2-6 s, since layout time grows with the square of the size.
-    /// Dense shapes are slower per edge (100 edges fanning into 7 nodes: 2 s; 50 labelled
-    /// edges among 12 nodes: 3.9 s) and a 2-node diagram with a 20 KB label of parentheses
-    /// runs for 14 s, so no count limit can promise a fast layout: the hard `timeout` is what
-    /// does, and the counts only refuse the clearly too big before any work.
+    /// The node and edge limits come from timing the worst sparse shapes of each diagram kind
+    /// through one warm worker on this 2-core machine (release build, worker CPU time). At
+    /// the limit (300 items): a requirement chain 1.0 s, a flowchart chain 0.7 s, a state chain
+    /// 0.5 s, ER 0.5 s, class 0.4 s, a 12×12 grid (264 edges) 0.6 s, 300 sequence participants
+    /// 0.4 s. Layout time grows with the square of the size: at 400 the requirement chain
+    /// takes 2.3 s, at 800 a flowchart chain 6.9 s. Kinds laid out in linear time get 8×
+    /// the limits (see the worker). Shape matters more than size, though: 100 edges fanning
+    /// into 7 nodes take 2 s, 50 labelled edges among 12 nodes 3.9 s, a 150-node tree spread
+    /// over 4 subgraphs 4.7 s, and a 2-node diagram with a 20 KB label of parentheses 14 s.
+    /// No count limit can promise a fast layout; the hard `timeout` does, and the counts only
+    /// refuse the clearly too big before any work is done.
     pub fn defaults(worker_exe: PathBuf) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, NonZeroUsize::get);
         Self {
@@ -108,6 +112,9 @@ impl RenderSettings {
             max_source_bytes: 256 * 1024,
             max_nodes: 300,
             max_edges: 300,
+            // The largest normal render measured peaked at 150 MB (a scale-4 PNG); layout
+            // of diagrams within the limits stays under 60 MB.
+            max_memory: 1024 * 1024 * 1024,
             cache_entries: 512,
         }
     }
@@ -184,10 +191,10 @@ impl Worker {
         Ok((answer, body))
     }
 
-    /// Ends the process for good, so its CPU is free again.
-    async fn kill(mut self) {
+    /// Ends the process for good, so its CPU is free again; returns how it ended.
+    async fn kill(mut self) -> Option<std::process::ExitStatus> {
         let _ = self.child.start_kill();
-        let _ = self.child.wait().await;
+        self.child.wait().await.ok()
     }
 }
 
@@ -302,6 +309,7 @@ impl Renderer {
             scale,
             max_nodes: settings.max_nodes,
             max_edges: settings.max_edges,
+            max_memory: settings.max_memory as u64,
             source: source.to_owned(),
         })
         .map_err(|e| RenderError::Unavailable(e.to_string()))?;
@@ -340,18 +348,31 @@ impl Renderer {
                     Answer::Failed { message } => Err(RenderError::Unavailable(message)),
                 }
             }
-            Ok(Err(e)) => {
+            Ok(Err(_)) => {
                 // The worker died (a crash, an abort): replace it next time.
-                worker.kill().await;
-                Err(RenderError::Unavailable(format!(
-                    "the render worker stopped: {e}"
-                )))
+                let status = worker.kill().await;
+                tracing::warn!(bytes = source.len(), ?status, "render worker died");
+                Err(RenderError::Unavailable(crash_reason(status)))
             }
             Err(_) => {
-                worker.kill().await;
+                let _ = worker.kill().await;
                 tracing::warn!(bytes = source.len(), "render timed out; worker killed");
                 Err(RenderError::Timeout)
             }
         }
     }
+}
+
+/// Why a worker stopped, for the person whose diagram it was drawing. An abort is what the
+/// allocator does at the worker's memory cap.
+fn crash_reason(status: Option<std::process::ExitStatus>) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if status.and_then(|s| s.signal()) == Some(6) {
+            return "it needs more memory than a render may use; simplify or split it".into();
+        }
+    }
+    let _ = status;
+    "the render worker stopped unexpectedly; try again".into()
 }

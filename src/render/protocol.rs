@@ -20,6 +20,9 @@ pub struct Job {
     pub scale: u8,
     pub max_nodes: usize,
     pub max_edges: usize,
+    /// Bytes of memory the render may allocate; 0 sets no limit of our own.
+    #[serde(default)]
+    pub max_memory: u64,
     pub source: String,
 }
 

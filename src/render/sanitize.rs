@@ -13,6 +13,8 @@
 //! never reach the output. The output is canonical, quoted and escaped, so what a browser's
 //! parser sees is what this pass checked.
 
+use std::collections::HashSet;
+
 /// Elements the renderer emits (checked against mermaid-rs-renderer 0.3.1's `render.rs`), in
 /// their canonical SVG spelling. Anything else is dropped with its content.
 const ELEMENTS: &[&str] = &[
@@ -214,10 +216,10 @@ fn allowed_element(name: &str) -> Option<&'static str> {
 fn write_start_tag(out: &mut String, element: &str, tag: &Tag<'_>, is_root: bool) {
     out.push('<');
     out.push_str(element);
-    let mut written: Vec<String> = Vec::new();
+    // Duplicates (which injected style text produces) would make the XML invalid.
+    let mut written: HashSet<String> = HashSet::new();
     for (name, value) in &tag.attributes {
         let lower = name.to_ascii_lowercase();
-        // Duplicates (which injected style text produces) would make the XML invalid.
         if written.contains(&lower) || !safe_attribute(element, &lower, value, is_root) {
             continue;
         }
@@ -226,10 +228,10 @@ fn write_start_tag(out: &mut String, element: &str, tag: &Tag<'_>, is_root: bool
         out.push_str("=\"");
         push_escaped(out, value);
         out.push('"');
-        written.push(lower);
+        written.insert(lower);
     }
     // The renderer writes `xlink:href` on C4 icons without always declaring the prefix.
-    if is_root && !written.iter().any(|n| n == "xmlns:xlink") {
+    if is_root && !written.contains("xmlns:xlink") {
         out.push_str(" xmlns:xlink=\"");
         out.push_str(XLINK_NS);
         out.push('"');
@@ -322,8 +324,11 @@ fn write_style<'a>(out: &mut String, tag: &Tag<'_>, rest: &'a str) -> &'a str {
     if tag.self_closing {
         return rest;
     }
-    let lower = rest.to_ascii_lowercase();
-    let Some(end) = lower.find("</style") else {
+    let Some(end) = rest.match_indices("</").map(|(at, _)| at).find(|&at| {
+        rest[at + 2..]
+            .get(..5)
+            .is_some_and(|n| n.eq_ignore_ascii_case("style"))
+    }) else {
         return "";
     };
     let css = &rest[..end];
@@ -354,7 +359,13 @@ fn push_text(out: &mut String, text: &str) {
 }
 
 fn push_clean(out: &mut String, text: &str) {
-    out.extend(text.chars().filter(|c| xml_char(*c)));
+    for c in text.chars().filter(|c| xml_char(*c)) {
+        // A bare '>' is legal but "]]>" is not; escaping every one is simplest.
+        match c {
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
 }
 
 fn xml_char(c: char) -> bool {
@@ -376,11 +387,15 @@ fn decode_reference(entity: &str) -> Option<char> {
         "quot" => Some('"'),
         "apos" => Some('\''),
         _ => {
-            let code = if let Some(hex) = entity.strip_prefix("#x").or(entity.strip_prefix("#X")) {
-                u32::from_str_radix(hex, 16).ok()?
-            } else {
-                entity.strip_prefix('#')?.parse().ok()?
+            // Only the forms XML accepts (`&#65;`, `&#x41;`); anything else stays literal text.
+            let (digits, radix) = match entity.strip_prefix("#x") {
+                Some(hex) => (hex, 16),
+                None => (entity.strip_prefix('#')?, 10),
             };
+            if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+                return None;
+            }
+            let code = u32::from_str_radix(digits, radix).ok()?;
             char::from_u32(code).filter(|c| xml_char(*c) && *c != '\0')
         }
     }
@@ -492,6 +507,16 @@ mod tests {
         assert!(clean.contains(r#"marker-end="url(#arrow)""#), "{clean}");
         assert!(!clean.contains("x.example"), "{clean}");
         assert!(clean.contains("<style>.a{fill:red}</style>"), "{clean}");
+    }
+
+    #[test]
+    fn output_stays_well_formed_xml() {
+        let svg = "<svg><text>a ]]> b &#X41; &#+65; &#65; &nbsp; \u{1}</text></svg>";
+        let clean = sanitize_svg(svg);
+        assert!(
+            clean.contains("<text>a ]]&gt; b &amp;#X41; &amp;#+65; &#65; &amp;nbsp; </text>"),
+            "{clean}"
+        );
     }
 
     #[test]

@@ -190,7 +190,7 @@ fn limit_multiplier(kind: DiagramKind) -> usize {
     }
 }
 
-/// System fonts are loaded once per worker, not per PNG: loading them costs tens of ms.
+/// System fonts are found and indexed once per worker, not per PNG: it reads every font file.
 fn png_options() -> &'static resvg::usvg::Options<'static> {
     static OPTIONS: OnceLock<resvg::usvg::Options<'static>> = OnceLock::new();
     OPTIONS.get_or_init(|| {
@@ -255,6 +255,7 @@ fn serve_jobs() -> std::io::Result<()> {
     while let Some(frame) = read_frame(&mut input)? {
         let (answer, body) = match serde_json::from_slice::<Job>(&frame) {
             Ok(job) => {
+                limit_memory(job.max_memory);
                 std::panic::catch_unwind(AssertUnwindSafe(|| render(&job))).unwrap_or_else(|_| {
                     (
                         Answer::Failed {
@@ -283,6 +284,39 @@ fn serve_jobs() -> std::io::Result<()> {
 /// and 2,400 nested C4 boundaries (130 KB of source) overflowed the default 8 MiB. Only the
 /// pages actually touched are committed.
 const RENDER_STACK: usize = 256 * 1024 * 1024;
+
+/// What the worker needs for itself beyond the render thread's stack (its own heap, the
+/// allocator's arenas), on top of a job's `max_memory`.
+const WORKER_BASELINE: u64 = 64 * 1024 * 1024;
+
+/// Caps the process's data segment (heap and private mappings, which includes the render
+/// stack) for the next job. Time alone does not bound memory: a 120 KB label of parentheses
+/// makes one enormous node whose label-placement grid grows with its area, ~600 MB within the
+/// 3 s limit here and more on a faster machine, once per worker. Past the cap the allocation
+/// fails and the process aborts, which the server reports and replaces; the host never swaps.
+/// Only the soft limit changes, so a later job may raise it again.
+#[cfg(unix)]
+fn limit_memory(max_memory: u64) {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let hard = getrlimit(Resource::Data).maximum;
+    let wanted =
+        (max_memory > 0).then(|| max_memory.saturating_add(WORKER_BASELINE + RENDER_STACK as u64));
+    let current = match (wanted, hard) {
+        (Some(wanted), Some(hard)) => Some(wanted.min(hard)),
+        (wanted, hard) => wanted.or(hard),
+    };
+    // Failing to set a limit leaves the time limit as the guard.
+    let _ = setrlimit(
+        Resource::Data,
+        Rlimit {
+            current,
+            maximum: hard,
+        },
+    );
+}
+
+#[cfg(not(unix))]
+fn limit_memory(_max_memory: u64) {}
 
 /// Entry point of `reef render-worker`: serves jobs from stdin until it closes.
 pub fn worker_main() -> ExitCode {
