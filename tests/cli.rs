@@ -4,9 +4,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use common::reef_exe;
 
@@ -167,15 +166,7 @@ fn the_binary_serves_answers_health_checks_and_stops_on_sigterm() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
+    let url = common::listening_url(&mut child);
     assert!(
         data.join("reef.db").exists(),
         "the data directory is created"
@@ -200,22 +191,7 @@ fn the_binary_serves_answers_health_checks_and_stops_on_sigterm() {
         "healthcheck only ever asks /healthz"
     );
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "reef did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let exit = common::stop_gracefully(&mut child);
     assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
 
     let down = reef()

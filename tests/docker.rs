@@ -6,9 +6,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use common::reef_exe;
 
@@ -124,15 +122,7 @@ fn the_binary_runs_as_the_image_runs_it() {
         .stderr(Stdio::null());
     // The binary must be reachable by the unprivileged user.
     let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_owned();
+    let url = common::listening_url(&mut child);
     let ok = Command::new(&exe)
         .args(["healthcheck", "--url", &url])
         .output()
@@ -143,18 +133,7 @@ fn the_binary_runs_as_the_image_runs_it() {
         String::from_utf8_lossy(&ok.stderr)
     );
     assert!(data.join("reef.db").exists());
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(common::stop_gracefully(&mut child).success());
     let bad = Command::new(&exe)
         .args(["healthcheck", "--url", &url])
         .output()

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -123,14 +122,8 @@ async fn every_readme_command_works() {
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
-            let mut line = String::new();
-            BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
-            assert!(
-                line.starts_with("listening on http://127.0.0.1:"),
-                "{command}: {line}"
-            );
+            let url = common::listening_url(&mut child);
+            assert!(url.starts_with("http://127.0.0.1:"), "{command}: {url}");
             child.kill().unwrap();
             child.wait().unwrap();
         } else if command.contains("| reef user add") {

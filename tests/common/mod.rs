@@ -361,3 +361,40 @@ impl Api {
         reply.json()["id"].as_str().unwrap().to_owned()
     }
 }
+
+/// The URL from the `listening on URL` line a freshly spawned `reef serve` prints first
+/// (its stdout must be piped).
+pub fn listening_url(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line.trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("reef did not report its address: {line:?}"))
+        .to_owned()
+}
+
+/// Sends SIGTERM and waits (at most 10 s) for the graceful exit.
+pub fn stop_gracefully(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "reef did not stop on SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
