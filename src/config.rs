@@ -115,6 +115,10 @@ pub struct ServeArgs {
     /// API writes allowed per account per minute; 0 means unlimited.
     #[arg(long, env = "REEF_RATE_WRITE_PER_MIN", default_value_t = 30)]
     pub rate_write_per_min: u32,
+    /// Seconds a client may take to send a request's headers, and again its body; slower
+    /// clients get 408 and are disconnected, so they cannot hold connections open forever.
+    #[arg(long, env = "REEF_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub read_timeout_secs: u64,
 }
 
 fn parse_public_url(raw: &str) -> Result<String, String> {
@@ -139,6 +143,8 @@ pub struct Config {
     pub public_url: Option<String>,
     pub rate_read_per_min: u32,
     pub rate_write_per_min: u32,
+    /// How long a client may take to send a request's headers, and again its body.
+    pub read_timeout: std::time::Duration,
 }
 
 impl From<&ServeArgs> for Config {
@@ -151,6 +157,7 @@ impl From<&ServeArgs> for Config {
             public_url: args.public_url.clone(),
             rate_read_per_min: args.rate_read_per_min,
             rate_write_per_min: args.rate_write_per_min,
+            read_timeout: std::time::Duration::from_secs(args.read_timeout_secs),
         }
     }
 }
@@ -166,6 +173,7 @@ impl Config {
             public_url: None,
             rate_read_per_min: 120,
             rate_write_per_min: 30,
+            read_timeout: std::time::Duration::from_secs(30),
         }
     }
 

@@ -17,6 +17,10 @@ pub enum AppError {
     BadRequest(String),
     #[error("request body too large")]
     TooLarge,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request timeout")]
+    Timeout,
     #[error("too many requests")]
     TooManyRequests,
     #[error("internal error: {0}")]
@@ -56,6 +60,16 @@ impl AppError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Too large",
                 "The request was larger than the 1 MiB Reef accepts. Diagram sources can be up to 256 KiB.".into(),
+            ),
+            AppError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Not allowed here",
+                "This page does not accept that kind of request. Go back and use the page's own buttons and forms.".into(),
+            ),
+            AppError::Timeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "Too slow",
+                "The request took too long to arrive, so Reef stopped waiting. Check your connection and try again.".into(),
             ),
             AppError::TooManyRequests => (
                 StatusCode::TOO_MANY_REQUESTS,

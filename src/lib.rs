@@ -8,6 +8,7 @@ pub mod client;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod guard;
 pub mod mcp;
 pub mod render;
 pub mod server;
@@ -39,6 +40,10 @@ pub fn app(state: AppState) -> Router {
         .merge(mcp::router(&state))
         .route("/healthz", get(healthz))
         .fallback(|| async { error::AppError::NotFound })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::requests,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_cookies::CookieManagerLayer::new())
         .layer(header(header::CONTENT_SECURITY_POLICY, CSP))

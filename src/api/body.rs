@@ -8,18 +8,39 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// The media type of a request, lowercased, without parameters.
-pub fn media_type(req: &Request) -> Option<String> {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
+/// The media type of a request, lowercased, without parameters; None when there is no
+/// `Content-Type`. Refuses what a parser must not guess about: two `Content-Type` headers (a
+/// proxy may have read the other one), one that is not text, or a charset other than UTF-8
+/// (Reef decodes every body as UTF-8).
+pub fn media_type(req: &Request) -> Result<Option<String>, ApiError> {
+    let mut values = req.headers().get_all(header::CONTENT_TYPE).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::UnsupportedMediaType(
+            "Send exactly one Content-Type header.".into(),
+        ));
+    }
+    let unreadable = || ApiError::UnsupportedMediaType("The Content-Type is not readable.".into());
+    let text = value.to_str().map_err(|_| unreadable())?;
+    let mut parts = text.split(';');
+    let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+    for parameter in parts {
+        let Some((name, raw)) = parameter.split_once('=') else {
+            continue;
+        };
+        let charset = raw.trim().trim_matches('"');
+        if name.trim().eq_ignore_ascii_case("charset")
+            && !charset.eq_ignore_ascii_case("utf-8")
+            && !charset.eq_ignore_ascii_case("utf8")
+        {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "Send UTF-8 text (got charset={charset})."
+            )));
+        }
+    }
+    Ok(Some(media))
 }
 
 pub async fn bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
@@ -58,7 +79,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match media_type(&req).as_deref() {
+        match media_type(&req)?.as_deref() {
             Some("application/json") => {}
             Some(other) => {
                 return Err(ApiError::UnsupportedMediaType(format!(
@@ -87,7 +108,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonOrText<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let media = media_type(&req);
+        let media = media_type(&req)?;
         let bytes = bytes(req, state).await?;
         match media.as_deref() {
             Some("application/json") => parse_json(&bytes).map(JsonOrText::Json),

@@ -22,6 +22,10 @@ pub enum ApiError {
     NotFound,
     #[error("This API route does not accept that method.")]
     MethodNotAllowed,
+    #[error("The request could not be read: its address, query or headers are malformed.")]
+    BadRequest,
+    #[error("The request did not arrive in time; send it again, faster.")]
+    Timeout,
     #[error("the diagram changed since the version in If-Match")]
     PreconditionFailed { current: i64 },
     #[error("{message}")]
@@ -63,6 +67,14 @@ pub const CODES: &[(&str, &str)] = &[
     (
         "method_not_allowed",
         "405: the path exists but does not accept this method.",
+    ),
+    (
+        "bad_request",
+        "400: the request itself is malformed (a path or query that is not UTF-8, both Content-Length and Transfer-Encoding).",
+    ),
+    (
+        "request_timeout",
+        "408: the body did not arrive within the server's read timeout; the connection is closed.",
     ),
     (
         "precondition_failed",
@@ -154,6 +166,8 @@ impl ApiError {
             ApiError::Csrf => (StatusCode::FORBIDDEN, "csrf_failed"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::BadRequest => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Timeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
             ApiError::PreconditionFailed { .. } => {
                 (StatusCode::PRECONDITION_FAILED, "precondition_failed")
             }

@@ -47,7 +47,8 @@ async fn inspect(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return Err(response);
     }
-    if body::media_type(&request).as_deref() != Some("application/json") {
+    let media = body::media_type(&request).map_err(IntoResponse::into_response)?;
+    if media.as_deref() != Some("application/json") {
         return Err(ApiError::UnsupportedMediaType(
             "Send JSON-RPC with Content-Type: application/json.".into(),
         )
