@@ -46,7 +46,12 @@ const ELEMENTS: &[&str] = &[
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 const XLINK_NS: &str = "http://www.w3.org/1999/xlink";
 
-/// Returns the SVG with everything outside the allowlist removed.
+/// Returns the SVG with everything outside the allowlist removed. The output is always one
+/// well-formed `<svg>` element: elements are closed in the order they were opened (a stray or
+/// mismatched end tag closes what is open above its match, or is dropped), anything left open
+/// is closed at the end, and nothing outside the root is kept. Injected text can break the
+/// renderer's own markup (a `linkStyle` value with a quote in it ends an attribute early);
+/// the result must still parse, or the whole image is lost.
 pub fn sanitize_svg(svg: &str) -> String {
     let mut out = String::with_capacity(svg.len());
     let mut rest = svg;
@@ -54,25 +59,28 @@ pub fn sanitize_svg(svg: &str) -> String {
     // is written until it closes. Other tags are not counted (HTML void elements such as
     // `<img>` never close); ending the skip early is safe, as what follows is sanitised too.
     let mut skipping: Option<(&str, usize)> = None;
+    // The elements written and not yet closed, innermost last.
+    let mut open: Vec<&'static str> = Vec::new();
     let mut seen_root = false;
     loop {
-        let Some(open) = rest.find('<') else {
-            if skipping.is_none() {
+        let writing = skipping.is_none() && !open.is_empty();
+        let Some(at) = rest.find('<') else {
+            if writing {
                 push_text(&mut out, rest);
             }
             break;
         };
-        if skipping.is_none() {
-            push_text(&mut out, &rest[..open]);
+        if writing {
+            push_text(&mut out, &rest[..at]);
         }
-        rest = &rest[open..];
+        rest = &rest[at..];
 
         if let Some(after) = rest.strip_prefix("<!--") {
             rest = after.find("-->").map_or("", |end| &after[end + 3..]);
         } else if let Some(after) = rest.strip_prefix("<![CDATA[") {
             // Kept as plain, escaped text: it can only ever have been text.
             let end = after.find("]]>").unwrap_or(after.len());
-            if skipping.is_none() {
+            if writing {
                 push_escaped(&mut out, &after[..end]);
             }
             rest = after.get(end + 3..).unwrap_or("");
@@ -81,29 +89,37 @@ pub fn sanitize_svg(svg: &str) -> String {
         } else if let Some(after) = rest.strip_prefix("</") {
             let name = &after[..name_length(after)];
             let end = after.find('>').map_or(after.len(), |e| e + 1);
-            if let Some((skipped, open)) = skipping {
+            if let Some((skipped, depth)) = skipping {
                 if skipped.eq_ignore_ascii_case(name) {
-                    skipping = (open > 1).then_some((skipped, open - 1));
+                    skipping = (depth > 1).then_some((skipped, depth - 1));
                 }
-            } else if let Some(canonical) = allowed_element(name) {
-                out.push_str("</");
-                out.push_str(canonical);
-                out.push('>');
+            } else if let Some(canonical) = allowed_element(name)
+                && let Some(matching) = open.iter().rposition(|e| *e == canonical)
+            {
+                for element in open.drain(matching..).rev() {
+                    out.push_str("</");
+                    out.push_str(element);
+                    out.push('>');
+                }
+                if open.is_empty() {
+                    // The root is closed: nothing after it belongs to the image.
+                    break;
+                }
             }
             rest = &after[end..];
         } else {
             let Some(tag) = parse_tag(&rest[1..]) else {
                 // A '<' that starts no tag is text.
-                if skipping.is_none() {
+                if writing {
                     out.push_str("&lt;");
                 }
                 rest = &rest[1..];
                 continue;
             };
             rest = &rest[1 + tag.len..];
-            if let Some((skipped, open)) = skipping {
+            if let Some((skipped, depth)) = skipping {
                 if !tag.self_closing && skipped.eq_ignore_ascii_case(tag.name) {
-                    skipping = Some((skipped, open + 1));
+                    skipping = Some((skipped, depth + 1));
                 }
                 continue;
             }
@@ -113,14 +129,26 @@ pub fn sanitize_svg(svg: &str) -> String {
                 }
                 continue;
             };
+            let is_root = open.is_empty();
+            if is_root && (canonical != "svg" || seen_root) {
+                // Only one root, and it is an `<svg>`.
+                continue;
+            }
+            seen_root = true;
             if canonical == "style" {
                 rest = write_style(&mut out, &tag, rest);
                 continue;
             }
-            let is_root = canonical == "svg" && !seen_root;
-            seen_root |= canonical == "svg";
             write_start_tag(&mut out, canonical, &tag, is_root);
+            if !tag.self_closing {
+                open.push(canonical);
+            }
         }
+    }
+    for element in open.into_iter().rev() {
+        out.push_str("</");
+        out.push_str(element);
+        out.push('>');
     }
     out
 }
@@ -436,8 +464,55 @@ fn push_escaped(out: &mut String, text: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// Whether `svg` is one well-formed element: every end tag matches the innermost open
+    /// element and nothing is left open or follows the root.
+    fn balanced(svg: &str) -> bool {
+        let mut open = Vec::new();
+        let mut rest = svg;
+        while let Some(at) = rest.find('<') {
+            rest = &rest[at + 1..];
+            let end = rest.find('>').unwrap_or(rest.len());
+            let tag = &rest[..end];
+            if let Some(name) = tag.strip_prefix('/') {
+                if open.pop() != Some(name.to_owned()) {
+                    return false;
+                }
+                if open.is_empty() && !rest[end..].trim_start_matches('>').is_empty() {
+                    return false;
+                }
+            } else if !tag.ends_with('/') {
+                open.push(tag.split(' ').next().unwrap_or("").to_owned());
+            }
+        }
+        open.is_empty()
+    }
+
+    #[test]
+    fn output_stays_well_formed_when_injected_text_breaks_the_markup() {
+        // What the renderer wrote for `linkStyle 0 stroke:red : "x" <|-- :: ` and friends: a
+        // quote in the value ends the attribute early and the rest is junk inside the tag.
+        let cases = [
+            r#"<svg><defs><marker id="m"><path d="M 0 0" fill="red : <b>x</b> --o " :::k loop <|-- ::" stroke-width="1"/></marker></defs><g><rect/></g></svg>"#,
+            r#"<svg><g><text>a</g></text><rect/></svg>"#,
+            r#"<svg><g><g><text>never closed"#,
+            r#"<svg></g></marker><rect/></svg><svg><text>second root</text></svg>trailing"#,
+            r#"text before <g>no root yet</g><svg><rect/></svg>"#,
+        ];
+        for svg in cases {
+            let clean = sanitize_svg(svg);
+            assert!(balanced(&clean), "{svg}\n=> {clean}");
+            assert!(clean.starts_with("<svg"), "{clean}");
+            assert!(
+                !clean.contains("second root") && !clean.contains("trailing"),
+                "{clean}"
+            );
+            assert!(!clean.contains("no root yet"), "{clean}");
+        }
+    }
 
     #[test]
     fn only_safe_links_survive() {

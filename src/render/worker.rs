@@ -318,10 +318,23 @@ fn limit_memory(max_memory: u64) {
 #[cfg(not(unix))]
 fn limit_memory(_max_memory: u64) {}
 
+/// Layout is CPU-bound and a pathological diagram keeps a worker busy for the whole time
+/// limit, on every core at once when several arrive together. At a lower priority the workers
+/// get only what request handling leaves, so pages, the API and `/healthz` stay responsive.
+#[cfg(unix)]
+fn lower_priority() {
+    // Failing leaves the worker at the server's priority, as before.
+    let _ = rustix::process::nice(10);
+}
+
+#[cfg(not(unix))]
+fn lower_priority() {}
+
 /// Entry point of `reef render-worker`: serves jobs from stdin until it closes.
 pub fn worker_main() -> ExitCode {
     // A panic is reported to the server as a failed job; keep stderr quiet about it.
     std::panic::set_hook(Box::new(|_| {}));
+    lower_priority();
     let served = match std::thread::Builder::new()
         .name("render".into())
         .stack_size(RENDER_STACK)
