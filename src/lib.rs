@@ -8,6 +8,7 @@ pub mod client;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod etag;
 pub mod guard;
 pub mod mcp;
 pub mod render;

@@ -504,3 +504,150 @@ async fn bad_requests_get_the_error_envelope_never_plain_text() {
         .await;
     share_bad.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
 }
+
+#[tokio::test]
+async fn exports_answer_304_to_a_matching_if_none_match_without_rendering_again() {
+    let server = TestServer::start_with(|c| c.open_signups = true).await;
+    let owner = signed_in(&server, "alice@example.net").await;
+    let api = Api::new(&server, &owner.create_token("script", "read-write").await);
+    let id = api.create("Cached export", FLOW).await;
+    for (export, other) in [
+        ("svg", "png"),
+        ("png?scale=2", "png?scale=3"),
+        ("mmd", "svg"),
+    ] {
+        let path = format!("/api/diagrams/{id}.{export}");
+        let first = api.get(&path).await;
+        assert_eq!(first.status, StatusCode::OK, "{path}");
+        let etag = first.header("etag").unwrap();
+        assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
+        assert_eq!(first.header("cache-control").unwrap(), "private, no-cache");
+        for sent in [etag.clone(), format!("W/{etag}"), format!("\"x\", {etag}")] {
+            let again = Api::send(
+                api.request(Method::GET, &path)
+                    .header("if-none-match", sent),
+            )
+            .await;
+            assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{path}");
+            assert!(again.bytes.is_empty());
+            assert_eq!(again.header("etag").unwrap(), etag);
+        }
+        // Another format or scale of the same diagram is another representation.
+        let other = Api::send(
+            api.request(Method::GET, &format!("/api/diagrams/{id}.{other}"))
+                .header("if-none-match", &etag),
+        )
+        .await;
+        assert_eq!(other.status, StatusCode::OK, "{}", other.text());
+    }
+    // A new version is a new picture; a stranger still gets 404 whatever the tag.
+    let etag = api
+        .get(&format!("/api/diagrams/{id}.svg"))
+        .await
+        .header("etag")
+        .unwrap();
+    api.json(
+        Method::PATCH,
+        &format!("/api/diagrams/{id}"),
+        json!({"source": "flowchart LR\n  X --> Y"}),
+    )
+    .await;
+    let changed = Api::send(
+        api.request(Method::GET, &format!("/api/diagrams/{id}.svg"))
+            .header("if-none-match", &etag),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    assert!(changed.text().contains('X'));
+    let stranger = signed_in_token(&server, "mallory@example.net").await;
+    Api::send(
+        stranger
+            .request(Method::GET, &format!("/api/diagrams/{id}.svg"))
+            .header("if-none-match", changed.header("etag").unwrap()),
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
+/// A token for a second account on a server whose sign-ups are open.
+async fn signed_in_token(server: &TestServer, email: &str) -> Api {
+    let b = server.browser();
+    let page = b.sign_up(email, common::PASSWORD).await;
+    assert!(page.status.is_redirection(), "{}", page.body);
+    Api::new(server, &b.create_token("other", "read-write").await)
+}
+
+#[tokio::test]
+async fn exports_are_read_only_and_say_so_in_allow() {
+    let (_server, api) = setup().await;
+    let id = api.create("Read-only export", FLOW).await;
+    for ext in ["svg", "png", "mmd"] {
+        for method in [
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::POST,
+            Method::OPTIONS,
+        ] {
+            let reply = Api::send(
+                api.request(method.clone(), &format!("/api/diagrams/{id}.{ext}"))
+                    .header("content-type", "application/json")
+                    .body(r#"{"title":"x","source":"flowchart LR\n a-->b"}"#),
+            )
+            .await;
+            reply.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
+            assert_eq!(
+                reply.header("allow").unwrap(),
+                "GET,HEAD",
+                "{method} .{ext}"
+            );
+        }
+    }
+    // Nothing was changed or trashed through an export path.
+    let d = api.get(&format!("/api/diagrams/{id}")).await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert_eq!(d.json()["version"], 1);
+}
+
+#[tokio::test]
+async fn a_hopeless_body_is_refused_before_the_version_is_checked() {
+    let (_server, api) = setup().await;
+    let id = api.create("Checked first", FLOW).await;
+    let path = format!("/api/diagrams/{id}");
+    // An empty source could never be saved: 422 says so even with a stale If-Match, so
+    // the client is not sent to re-fetch and retry the same mistake.
+    let empty = Api::send(
+        api.request(Method::PUT, &path)
+            .header("if-match", "\"7\"")
+            .header("content-type", "text/plain")
+            .body("  \n"),
+    )
+    .await;
+    empty.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+    // A JSON array is not an object, although serde could fill the struct from it.
+    for method in [Method::PUT, Method::PATCH] {
+        let array = Api::send(
+            api.request(method, &path)
+                .header("content-type", "application/json")
+                .body(r#"["Title", "flowchart LR\n a-->b"]"#),
+        )
+        .await;
+        array.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+    }
+    let array = Api::send(
+        api.request(Method::POST, "/api/diagrams")
+            .header("content-type", "application/json")
+            .body(r#"[null, "flowchart LR\n a-->b"]"#),
+    )
+    .await;
+    array.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+    assert_eq!(api.get(&path).await.json()["version"], 1);
+    // A scale is checked even for SVG, where it does not apply.
+    Api::send(
+        api.request(Method::POST, "/api/render?scale=0")
+            .header("content-type", "text/plain")
+            .body(FLOW),
+    )
+    .await
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+}

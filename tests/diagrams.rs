@@ -355,9 +355,37 @@ async fn a_shared_link_renders_read_only_and_disappears_when_unshared() {
         StatusCode::OK
     );
 
+    // The page carries a strong ETag; a reader who holds it gets 304 until the diagram
+    // changes, and the unshared link is gone whatever tag is sent.
+    let conditional = |etag: &str| {
+        stranger
+            .client
+            .get(stranger.url(&path))
+            .header("if-none-match", etag.to_owned())
+            .send()
+    };
+    let first = stranger
+        .client
+        .get(stranger.url(&path))
+        .send()
+        .await
+        .unwrap();
+    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with('"'), "{etag}");
+    let again = conditional(&etag).await.unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    owner.save(&id, "Shared flow, renamed", FLOW).await;
+    let changed = conditional(&etag).await.unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    let etag = changed.headers()["etag"].to_str().unwrap().to_owned();
+
     owner
         .post(&format!("/d/{id}/share"), &[("enabled", "off")])
         .await;
+    assert_eq!(
+        conditional(&etag).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(stranger.get(&path).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
         stranger.get(&format!("{path}/image.svg")).await.status,

@@ -56,7 +56,15 @@ pub async fn bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Api
     })
 }
 
+/// Every JSON body of the API is an object. serde would also fill a struct from an array
+/// (`["title", "source"]` by position), which no client means to send, so that is refused.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.trim_ascii_start().first() == Some(&b'[') {
+        return Err(ApiError::Invalid {
+            code: "invalid_body",
+            message: "The JSON body must be an object.".into(),
+        });
+    }
     serde_json::from_slice(bytes).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {

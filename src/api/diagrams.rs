@@ -11,8 +11,8 @@ use super::auth::ApiCaller;
 use super::body::{ApiJson, JsonOrText};
 use super::error::{ApiError, ApiResult};
 use super::openapi::{
-    Forbidden, Invalid, NotFound, PreconditionFailed, RateLimited, RenderFailed, TooLarge,
-    Unauthorized, UnsupportedMediaType,
+    BadRequest, Forbidden, Invalid, NotFound, PreconditionFailed, RateLimited, RenderFailed,
+    TooLarge, Unauthorized, UnsupportedMediaType,
 };
 use super::rfc3339;
 use crate::auth::secret;
@@ -122,6 +122,7 @@ pub struct ListQuery {
     #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// The `next_cursor` of the previous page.
+    #[param(pattern = r"^([0-9]{1,18}\.[0-9A-Za-z]{1,32})?$")]
     cursor: Option<String>,
 }
 
@@ -183,6 +184,7 @@ fn limit_error() -> ApiError {
     security(("bearer" = ["read"])),
     responses(
         (status = 200, description = "A page of diagrams (without their source).", body = ListJson),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 422, response = Invalid),
         (status = 429, response = RateLimited),
@@ -208,8 +210,10 @@ pub async fn list(
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// 1 to 200 characters; "Untitled diagram" when left out.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     title: Option<String>,
     /// Mermaid text, at most 256 KiB.
+    #[schema(min_length = 1, pattern = r"\S")]
     source: String,
 }
 
@@ -303,9 +307,9 @@ pub async fn get(
     let d = live(&state, &caller, id).await?;
     match ext.as_deref() {
         None => Ok(diagram_response(&state, &headers, StatusCode::OK, d)),
-        Some("svg") => export_svg(&state, &d).await,
-        Some("png") => export_png(&state, &d, export.scale.as_deref()).await,
-        Some("mmd") => export_mmd(&state, &d).await,
+        Some("svg") => export_svg(&state, &headers, &d).await,
+        Some("png") => export_png(&state, &headers, &d, export.scale.as_deref()).await,
+        Some("mmd") => export_mmd(&state, &headers, &d).await,
         Some(_) => Err(ApiError::NotFound),
     }
 }
@@ -325,7 +329,8 @@ pub struct Exports;
     security(("bearer" = ["read"])),
     responses(
         (status = 200, description = "The rendered SVG (served with a sandboxing Content-Security-Policy).",
-            content((String = "image/svg+xml"))),
+            content((String = "image/svg+xml")), headers(("ETag" = String, description = "A strong validator of exactly this output; send it back in If-None-Match."))),
+        (status = 304, description = "Not modified: If-None-Match named the current ETag."),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 413, response = TooLarge),
@@ -334,8 +339,8 @@ pub struct Exports;
         (status = 503, response = RenderFailed),
     )
 )]
-async fn export_svg(state: &AppState, d: &Diagram) -> ApiResult<Response> {
-    super::export(state, &d.source, &d.id, "svg", None).await
+async fn export_svg(state: &AppState, headers: &HeaderMap, d: &Diagram) -> ApiResult<Response> {
+    super::export(state, &d.source, &d.id, "svg", None, Some(headers)).await
 }
 
 /// The diagram as PNG
@@ -347,7 +352,10 @@ async fn export_svg(state: &AppState, d: &Diagram) -> ApiResult<Response> {
     params(("id" = String, Path, description = ID), ExportQuery),
     security(("bearer" = ["read"])),
     responses(
-        (status = 200, description = "The rendered PNG.", content((super::openapi::Png = "image/png"))),
+        (status = 200, description = "The rendered PNG.", content((super::openapi::Png = "image/png")),
+            headers(("ETag" = String, description = "A strong validator of exactly this output; send it back in If-None-Match."))),
+        (status = 304, description = "Not modified: If-None-Match named the current ETag."),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 413, response = TooLarge),
@@ -356,8 +364,13 @@ async fn export_svg(state: &AppState, d: &Diagram) -> ApiResult<Response> {
         (status = 503, response = RenderFailed),
     )
 )]
-async fn export_png(state: &AppState, d: &Diagram, scale: Option<&str>) -> ApiResult<Response> {
-    super::export(state, &d.source, &d.id, "png", scale).await
+async fn export_png(
+    state: &AppState,
+    headers: &HeaderMap,
+    d: &Diagram,
+    scale: Option<&str>,
+) -> ApiResult<Response> {
+    super::export(state, &d.source, &d.id, "png", scale, Some(headers)).await
 }
 
 /// The diagram's Mermaid text
@@ -370,14 +383,15 @@ async fn export_png(state: &AppState, d: &Diagram, scale: Option<&str>) -> ApiRe
     security(("bearer" = ["read"])),
     responses(
         (status = 200, description = "The Mermaid source as a download.",
-            content((String = "text/vnd.mermaid"))),
+            content((String = "text/vnd.mermaid")), headers(("ETag" = String, description = "A strong validator of exactly this output; send it back in If-None-Match."))),
+        (status = 304, description = "Not modified: If-None-Match named the current ETag."),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 429, response = RateLimited),
     )
 )]
-async fn export_mmd(state: &AppState, d: &Diagram) -> ApiResult<Response> {
-    super::export(state, &d.source, &d.id, "mmd", None).await
+async fn export_mmd(state: &AppState, headers: &HeaderMap, d: &Diagram) -> ApiResult<Response> {
+    super::export(state, &d.source, &d.id, "mmd", None, Some(headers)).await
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -392,14 +406,22 @@ pub struct ExportQuery {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplaceBody {
+    /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     title: String,
+    /// Mermaid text, at most 256 KiB.
+    #[schema(min_length = 1, pattern = r"\S")]
     source: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
+    /// 1 to 200 characters.
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     title: Option<String>,
+    /// Mermaid text, at most 256 KiB.
+    #[schema(min_length = 1, pattern = r"\S")]
     source: Option<String>,
 }
 
@@ -415,6 +437,10 @@ pub async fn update_diagram(
 ) -> ApiResult<Diagram> {
     for _ in 0..3 {
         let current = live(state, caller, id.clone()).await?;
+        // A request that could never succeed says why before any version talk: retrying
+        // with a fresh If-Match would not help it.
+        let (title, source) = change(&current);
+        let (title, source) = validate(&title, &source).map_err(ApiError::invalid)?;
         if let Some(v) = demanded
             && v != current.version
         {
@@ -422,8 +448,6 @@ pub async fn update_diagram(
                 current: current.version,
             });
         }
-        let (title, source) = change(&current);
-        let (title, source) = validate(&title, &source).map_err(ApiError::invalid)?;
         let owner = caller.owner();
         let now = state.clock.now();
         let (diagram_id, expected) = (id.clone(), current.version);
@@ -485,8 +509,7 @@ async fn write(
     ),
     request_body(content(
         (ReplaceBody = "application/json"),
-        (String = "text/plain"),
-        (String = "text/vnd.mermaid"),
+        (super::openapi::MermaidText = "text/plain"),
     )),
     security(("bearer" = ["read-write"])),
     responses(

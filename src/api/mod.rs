@@ -10,7 +10,7 @@ pub mod openapi;
 
 use axum::Router;
 use axum::extract::{FromRequest, Query, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -21,9 +21,10 @@ use utoipa_axum::routes;
 use self::auth::{ApiCaller, Via};
 use self::error::{ApiError, ApiResult};
 use self::openapi::{
-    Forbidden, Invalid, Png, RateLimited, RenderFailed, TooLarge, Unauthorized,
+    BadRequest, Forbidden, Invalid, Png, RateLimited, RenderFailed, TooLarge, Unauthorized,
     UnsupportedMediaType,
 };
+use crate::etag::ContentTag;
 use crate::state::AppState;
 
 /// RFC 3339 UTC time for a Unix timestamp, e.g. `2027-05-23T07:38:45Z`.
@@ -78,6 +79,29 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(Router::from(public_routes()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(exports_are_read_only))
+}
+
+/// `{id}.svg`, `.png` and `.mmd` are served by the `{id}` route (a path parameter cannot
+/// carry a suffix), which also takes PUT, PATCH and DELETE. Exports are read-only: any other
+/// method gets 405 with `Allow: GET, HEAD`, as their documentation says, before authentication
+/// like every other 405.
+async fn exports_are_read_only(request: Request, next: middleware::Next) -> Response {
+    let is_export = request
+        .uri()
+        .path()
+        .strip_prefix("/diagrams/")
+        .is_some_and(|rest| {
+            !rest.contains('/') && [".svg", ".png", ".mmd"].iter().any(|e| rest.ends_with(e))
+        });
+    if is_export && !matches!(*request.method(), Method::GET | Method::HEAD) {
+        let mut response = ApiError::MethodNotAllowed.into_response();
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET,HEAD"));
+        return response;
+    }
+    next.run(request).await
 }
 
 /// The OpenAPI document of every route in [`router`], with full `/api/...` paths.
@@ -182,8 +206,7 @@ struct RenderBody {
     params(RenderQuery),
     request_body(content(
         (RenderBody = "application/json"),
-        (String = "text/plain"),
-        (String = "text/vnd.mermaid"),
+        (openapi::MermaidText = "text/plain"),
     )),
     security(("bearer" = ["read"])),
     responses(
@@ -191,6 +214,7 @@ struct RenderBody {
             (String = "image/svg+xml"),
             (Png = "image/png"),
         )),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 413, response = TooLarge),
@@ -222,7 +246,15 @@ async fn render(
             .is_some_and(|a| a.contains("image/png")),
     };
     let ext = if wants_png { "png" } else { "svg" };
-    export(&state, &source, "diagram", ext, query.scale.as_deref()).await
+    export(
+        &state,
+        &source,
+        "diagram",
+        ext,
+        query.scale.as_deref(),
+        None,
+    )
+    .await
 }
 
 /// Refuses empty Mermaid text before it reaches the renderer (REST and MCP).
@@ -246,13 +278,47 @@ fn scale_error() -> ApiError {
     ApiError::invalid("scale must be 1, 2, 3 or 4.")
 }
 
-/// Renders `source` as `.svg`, `.png` or returns it as `.mmd`.
+/// Renders `source` as `.svg`, `.png` or returns it as `.mmd`. With the request's headers
+/// (a stored diagram's export, fetched by GET) the response carries a strong ETag of what it
+/// shows and a matching `If-None-Match` gets 304 without rendering.
 pub async fn export(
     state: &AppState,
     source: &str,
     name: &str,
     ext: &str,
     scale: Option<&str>,
+    conditional: Option<&HeaderMap>,
+) -> ApiResult<Response> {
+    // A scale is checked even where it does not apply (SVG), so a typo is not silently ignored.
+    let scale = match scale {
+        None => png_scale(None)?,
+        Some(raw) => png_scale(Some(raw.parse::<u8>().map_err(|_| scale_error())?))?,
+    };
+    let scale = if ext == "png" { scale } else { 1 };
+    let Some(request) = conditional else {
+        return export_body(state, source, name, ext, scale).await;
+    };
+    let tag = ContentTag::of(&[
+        b"export",
+        ext.as_bytes(),
+        &[scale],
+        name.as_bytes(),
+        source.as_bytes(),
+    ]);
+    if tag.is_fresh(request) {
+        return Ok(tag.not_modified());
+    }
+    let mut response = export_body(state, source, name, ext, scale).await?;
+    tag.stamp(&mut response);
+    Ok(response)
+}
+
+async fn export_body(
+    state: &AppState,
+    source: &str,
+    name: &str,
+    ext: &str,
+    scale: u8,
 ) -> ApiResult<Response> {
     let disposition = format!("inline; filename=\"{name}.{ext}\"");
     match ext {
@@ -272,11 +338,6 @@ pub async fn export(
                 .into_response())
         }
         "png" => {
-            let scale = match scale {
-                None => None,
-                Some(raw) => Some(raw.parse::<u8>().map_err(|_| scale_error())?),
-            };
-            let scale = png_scale(scale)?;
             let png = state.renderer.png(source, scale).await?;
             Ok((
                 [

@@ -36,6 +36,7 @@ answer 404, never 403.
     components(
         schemas(ErrorBody),
         responses(
+            BadRequest,
             Unauthorized,
             Forbidden,
             NotFound,
@@ -121,6 +122,22 @@ impl PartialSchema for Png {
 
 impl ToSchema for Png {}
 
+/// A raw Mermaid text body (`curl -T file.mmd`): not empty, not only whitespace. No `type`:
+/// a text body is text whatever it spells, so `42` is a (bad) diagram, not a wrong type.
+pub struct MermaidText;
+
+impl PartialSchema for MermaidText {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some("Mermaid text, at most 256 KiB."))
+            .min_length(Some(1))
+            .pattern(Some(r"\S"))
+            .into()
+    }
+}
+
+impl ToSchema for MermaidText {}
+
 fn error_content() -> Content {
     Content::new(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
         "ErrorBody",
@@ -155,6 +172,10 @@ macro_rules! error_responses {
 }
 
 error_responses! {
+    BadRequest => error_response(
+        "`bad_request`: the address, query or headers could not be read (a malformed or \
+         repeated query parameter, say).",
+    );
     Unauthorized => error_response(
         "`unauthorized`: no valid bearer token (the body is exactly `{\"error\":\"unauthorized\"}`).",
     )

@@ -14,6 +14,7 @@ use crate::auth::secret;
 use crate::auth::visitor::CsrfForm;
 use crate::db::diagrams::{self as db, Cursor, Diagram, Saved};
 use crate::error::{AppError, AppResult};
+use crate::etag::ContentTag;
 use crate::render::RenderError;
 use crate::state::AppState;
 
@@ -333,40 +334,17 @@ fn error_svg(message: &str) -> String {
     )
 }
 
-/// A strong ETag for the image of `source`: the same text (with this build of the renderer)
-/// always draws the same picture.
-fn image_etag(source: &str) -> String {
-    let mut input = concat!("reef-svg-", env!("CARGO_PKG_VERSION"), ":")
-        .as_bytes()
-        .to_vec();
-    input.extend_from_slice(source.as_bytes());
-    format!("\"{}\"", hex::encode(&secret::sha256(&input)[..16]))
-}
-
 /// The rendered image, or 304 when the browser already holds it (thumbnails are asked for on
 /// every visit to the list).
 pub async fn render_image(state: &AppState, headers: &HeaderMap, source: &str) -> Response {
-    let etag = image_etag(source);
-    let cached = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if cached {
-        return (
-            StatusCode::NOT_MODIFIED,
-            [
-                (header::ETAG, etag),
-                (header::CACHE_CONTROL, "private, no-cache".to_owned()),
-            ],
-        )
-            .into_response();
+    let tag = ContentTag::of(&[b"image.svg", source.as_bytes()]);
+    if tag.is_fresh(headers) {
+        return tag.not_modified();
     }
     match state.renderer.svg(source).await {
         Ok(svg) => {
             let mut response = svg_response(StatusCode::OK, svg.to_string());
-            if let Ok(value) = axum::http::HeaderValue::from_str(&etag) {
-                response.headers_mut().insert(header::ETAG, value);
-            }
+            tag.stamp(&mut response);
             response
         }
         Err(e) => svg_response(StatusCode::UNPROCESSABLE_ENTITY, error_svg(&e.to_string())),

@@ -3,11 +3,13 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 
 use super::assets;
 use crate::db::diagrams as db;
 use crate::error::{AppError, AppResult};
+use crate::etag::ContentTag;
 use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]
@@ -31,23 +33,40 @@ async fn shared(state: &AppState, share_id: String) -> AppResult<db::Diagram> {
         .ok_or(AppError::NotFound)
 }
 
+/// The page is a pure function of the diagram and this build's assets, so it carries a strong
+/// ETag; revalidation still reaches the database, so unsharing takes effect at once.
 pub async fn page(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(share_id): Path<String>,
-) -> AppResult<SharePage> {
+) -> AppResult<Response> {
     let d = shared(&state, share_id.clone()).await?;
-    Ok(SharePage {
+    let page = SharePage {
         css: assets::url("style.css"),
         share_id,
         title: d.title,
         source: d.source,
         updated: super::date(d.updated_at),
-    })
+    };
+    let tag = ContentTag::of(&[
+        b"share",
+        page.css.as_bytes(),
+        page.share_id.as_bytes(),
+        page.title.as_bytes(),
+        page.source.as_bytes(),
+        page.updated.as_bytes(),
+    ]);
+    if tag.is_fresh(&headers) {
+        return Ok(tag.not_modified());
+    }
+    let mut response = page.into_response();
+    tag.stamp(&mut response);
+    Ok(response)
 }
 
 pub async fn image(
     State(state): State<AppState>,
-    headers: axum::http::HeaderMap,
+    headers: HeaderMap,
     Path(share_id): Path<String>,
 ) -> AppResult<Response> {
     let d = shared(&state, share_id).await?;
