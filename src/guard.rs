@@ -20,9 +20,10 @@ use crate::api::error::ApiError;
 use crate::error::AppError;
 use crate::state::AppState;
 
-/// True for the routes that answer in the JSON envelope rather than with pages.
+/// True for the routes that answer in the JSON envelope rather than with pages (the editor's
+/// `/preview` is JSON in and out, for the page's script).
 fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/") || path == "/mcp"
+    path == "/api" || path.starts_with("/api/") || path == "/mcp" || path == "/preview"
 }
 
 /// The middleware: refuse oversized declarations up front, put a deadline on the body, and give

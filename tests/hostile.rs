@@ -1037,3 +1037,36 @@ async fn weird_bearer_headers_all_get_the_same_bare_401() {
     assert_eq!(me.status, 200, "{}", me.text());
     up(&w.server).await;
 }
+
+#[tokio::test]
+async fn the_live_preview_answers_its_errors_in_json_like_the_api() {
+    let w = world().await;
+    let csrf = w.browser.csrf().await;
+    let oversized = w
+        .browser
+        .client
+        .post(w.browser.url("/preview"))
+        .header("x-csrf-token", csrf)
+        .header("content-type", "application/json")
+        .body(format!(
+            "{{\"source\": \"{}\"}}",
+            "x".repeat(reef::MAX_BODY_BYTES + 1)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(oversized.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: serde_json::Value = oversized.json().await.unwrap();
+    assert_eq!(body["error"], "payload_too_large");
+    let wrong_method = w
+        .browser
+        .client
+        .get(w.browser.url("/preview"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: serde_json::Value = wrong_method.json().await.unwrap();
+    assert_eq!(body["error"], "method_not_allowed");
+    up(&w.server).await;
+}
