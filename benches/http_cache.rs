@@ -122,7 +122,7 @@ async fn main() {
         ms(revalidated)
     );
     println!(
-        "ratio 304 / rendered: {ratio:.3}; 304 / SVG-cache 200: {:.2}",
+        "ratio 304 / rendered: {ratio:.4}; 304 / SVG-cache 200: {:.2}",
         revalidated.as_secs_f64() / hit.as_secs_f64()
     );
 }

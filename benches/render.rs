@@ -78,7 +78,7 @@ async fn main() {
         "POST /api/render end to end vs mermaid-rs-renderer in-process; {rounds} rounds per diagram, medians"
     );
     println!(
-        "{:<20}{:>7}{:>12}{:>10}{:>10}{:>8}{:>11}",
+        "{:<20}{:>7}{:>12}{:>10}{:>8}{:>10}{:>11}",
         "diagram", "bytes", "in-proc ms", "e2e ms", "ratio", "sanitise", "cached ms"
     );
     let mut ratios = Vec::new();
@@ -110,7 +110,7 @@ async fn main() {
         let ratio = e.as_secs_f64() / i.as_secs_f64();
         ratios.push((ratio, ms(e) - ms(i)));
         println!(
-            "{name:<20}{:>7}{:>12.2}{:>10.2}{:>10.2}{:>8.2}{:>11.2}",
+            "{name:<20}{:>7}{:>12.2}{:>10.2}{:>8.2}{:>10.2}{:>11.2}",
             source.len(),
             ms(i),
             ms(e),

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# mermaid-cli (mmdc: headless Chromium) against Reef's POST /api/render end to end, per diagram
+# of bench/corpus. Slow: every mmdc run starts a browser.
+# Usage: bash bench/mmdc.sh [runs]   (default 3 mmdc runs and 15 Reef requests per diagram)
+# Needs node/npm and Chromium (apt-get install -y chromium); installs mermaid-cli into the
+# git-ignored bench/mmdc/ on first use, without Puppeteer's own browser download.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+reef_runs=15
+chromium=${CHROMIUM:-/usr/bin/chromium}
+[ -x "$chromium" ] || { echo "no Chromium at $chromium (apt-get install -y chromium, or set CHROMIUM)" >&2; exit 1; }
+if [ ! -x bench/mmdc/node_modules/.bin/mmdc ]; then
+  mkdir -p bench/mmdc
+  (cd bench/mmdc && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-audit --no-fund @mermaid-js/mermaid-cli)
+fi
+cargo build --release --locked -q
+source bench/lib.sh
+start_server
+sign_up_with_token
+work="$data/mmdc"
+mkdir -p "$work"
+printf '{"executablePath": "%s", "args": ["--no-sandbox", "--headless", "--disable-gpu"]}\n' "$chromium" \
+  >"$work/puppeteer.json"
+mmdc_version=$(bench/mmdc/node_modules/.bin/mmdc --version)
+
+echo "mmdc $mmdc_version ($("$chromium" --version 2>/dev/null | head -1)) vs Reef POST /api/render end to end"
+echo "medians: mmdc of $runs runs (wall clock, one process each), Reef of $reef_runs requests (curl time_total, SVG cache defeated)"
+printf '%-20s%12s%12s%10s\n' diagram "mmdc ms" "reef ms" ratio
+ratios="$work/ratios"
+: >"$ratios"
+n=0
+for file in bench/corpus/*.mmd; do
+  name=$(basename "$file" .mmd)
+  mmdc_ms=$(for _ in $(seq "$runs"); do
+    start=$(date +%s%N)
+    if bench/mmdc/node_modules/.bin/mmdc -q -p "$work/puppeteer.json" -i "$file" -o "$work/out.svg" \
+      >"$work/log" 2>&1; then
+      echo $((($(date +%s%N) - start) / 1000000))
+    fi
+  done | median)
+  reef_ms=$(for _ in $(seq "$reef_runs"); do
+    n=$((n + 1))
+    { cat "$file"; printf '\n%%%% mmdc bench %s\n' "$n"; } >"$work/src.mmd"
+    curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $secret" \
+      -H 'Content-Type: text/plain' --data-binary @"$work/src.mmd" "$base/api/render"
+  done | awk '{ print $1 * 1000 }' | median)
+  if [ -z "$mmdc_ms" ]; then
+    printf '%-20s%12s%12.2f%10s  (%s)\n' "$name" failed "$reef_ms" - "$(tail -1 "$work/log" | cut -c1-80)"
+    continue
+  fi
+  ratio=$(awk -v a="$mmdc_ms" -v b="$reef_ms" 'BEGIN { printf "%.0f", a / b }')
+  echo "$ratio" >>"$ratios"
+  printf '%-20s%12d%12.2f%10s\n' "$name" "$mmdc_ms" "$reef_ms" "${ratio}x"
+done
+med=$(median <"$ratios")
+lowest=$(sort -g "$ratios" | head -1)
+below=$(awk '$1 < 100' "$ratios" | wc -l)
+echo "mmdc / Reef: median ${med}x, lowest ${lowest}x; $below of $(wc -l <"$ratios") diagrams below 100x" \
+  "(target >= 100x each): $([ "$below" -eq 0 ] && echo met || echo MISSED)"
