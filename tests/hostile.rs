@@ -187,6 +187,21 @@ fn bearer(token: &str) -> String {
     format!("Authorization: Bearer {token}")
 }
 
+/// A urlencoded form POST with the session cookie and a stated Content-Length (which the
+/// hostile cases sometimes lie about).
+fn form_post(path: &str, cookie: &str, length: usize, body: &[u8]) -> Vec<u8> {
+    request(
+        "POST",
+        path,
+        &[
+            cookie,
+            "Content-Type: application/x-www-form-urlencoded",
+            &format!("Content-Length: {length}"),
+        ],
+        body,
+    )
+}
+
 /// A signed-in browser's cookie header and its CSRF token, for raw form posts.
 async fn cookie_and_csrf(browser: &Browser) -> (String, String) {
     let csrf = browser.csrf().await;
@@ -250,14 +265,10 @@ async fn bodies_over_one_mib_get_413_at_once_even_when_the_length_is_a_lie() {
     let (cookie, csrf) = cookie_and_csrf(&w.browser).await;
     let lying_form = raw(
         &w.server,
-        &request(
-            "POST",
+        &form_post(
             &format!("/d/{}", w.id),
-            &[
-                &cookie,
-                "Content-Type: application/x-www-form-urlencoded",
-                "Content-Length: 50000000",
-            ],
+            &cookie,
+            50_000_000,
             format!("csrf={csrf}&title=t").as_bytes(),
         ),
     )
@@ -295,14 +306,10 @@ async fn a_body_that_stops_short_of_its_length_gets_408_after_the_read_timeout()
     let (cookie, csrf) = cookie_and_csrf(&w.browser).await;
     let form = raw(
         &w.server,
-        &request(
-            "POST",
+        &form_post(
             &format!("/d/{}", w.id),
-            &[
-                &cookie,
-                "Content-Type: application/x-www-form-urlencoded",
-                "Content-Length: 5000",
-            ],
+            &cookie,
+            5_000,
             format!("csrf={csrf}&title=t").as_bytes(),
         ),
     )
@@ -374,16 +381,7 @@ async fn a_trickled_body_is_cut_off_while_everyone_else_is_served() {
     let form = format!("csrf={csrf}&title=slow&source=flowchart%20LR%0A%20%20A%20--%3E%20B");
     let page = trickle(
         w.server.base.clone(),
-        request(
-            "POST",
-            &format!("/d/{}", w.id),
-            &[
-                &cookie,
-                "Content-Type: application/x-www-form-urlencoded",
-                &format!("Content-Length: {}", form.len()),
-            ],
-            b"",
-        ),
+        form_post(&format!("/d/{}", w.id), &cookie, form.len(), b""),
         form.into_bytes(),
     )
     .await;
@@ -471,16 +469,7 @@ async fn bad_utf8_in_bodies_forms_paths_and_queries_gets_a_clear_4xx() {
     form.extend_from_slice(b"\xff\xfe&source=flowchart%20LR");
     let page = raw(
         &w.server,
-        &request(
-            "POST",
-            &format!("/d/{id}"),
-            &[
-                &cookie,
-                "Content-Type: application/x-www-form-urlencoded",
-                &format!("Content-Length: {}", form.len()),
-            ],
-            &form,
-        ),
+        &form_post(&format!("/d/{id}"), &cookie, form.len(), &form),
     )
     .await;
     page.assert_page(400);
@@ -489,16 +478,7 @@ async fn bad_utf8_in_bodies_forms_paths_and_queries_gets_a_clear_4xx() {
     let form = format!("csrf={csrf}&title=%FF%FE&source=flowchart%20LR%0A%20A-->B").into_bytes();
     let percent = raw(
         &w.server,
-        &request(
-            "POST",
-            &format!("/d/{id}"),
-            &[
-                &cookie,
-                "Content-Type: application/x-www-form-urlencoded",
-                &format!("Content-Length: {}", form.len()),
-            ],
-            &form,
-        ),
+        &form_post(&format!("/d/{id}"), &cookie, form.len(), &form),
     )
     .await;
     assert_eq!(percent.status, 303, "{}", percent.text());
