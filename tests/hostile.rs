@@ -187,15 +187,18 @@ fn bearer(token: &str) -> String {
     format!("Authorization: Bearer {token}")
 }
 
-/// A urlencoded form POST with the session cookie and a stated Content-Length (which the
-/// hostile cases sometimes lie about).
-fn form_post(path: &str, cookie: &str, length: usize, body: &[u8]) -> Vec<u8> {
+const FORM: &str = "application/x-www-form-urlencoded";
+const JSON: &str = "application/json";
+
+/// A POST with credentials (a cookie or bearer header), a content type and a stated
+/// Content-Length, which the hostile cases sometimes lie about.
+fn post(path: &str, credentials: &str, content_type: &str, length: usize, body: &[u8]) -> Vec<u8> {
     request(
         "POST",
         path,
         &[
-            cookie,
-            "Content-Type: application/x-www-form-urlencoded",
+            credentials,
+            &format!("Content-Type: {content_type}"),
             &format!("Content-Length: {length}"),
         ],
         body,
@@ -248,14 +251,11 @@ async fn bodies_over_one_mib_get_413_at_once_even_when_the_length_is_a_lie() {
     // Claiming 50 MB and sending a few bytes: refused on the claim, without waiting.
     let lying = raw(
         &w.server,
-        &request(
-            "POST",
+        &post(
             "/api/diagrams",
-            &[
-                &bearer(&w.token),
-                "Content-Type: application/json",
-                "Content-Length: 50000000",
-            ],
+            &bearer(&w.token),
+            JSON,
+            50_000_000,
             b"{\"title\"",
         ),
     )
@@ -265,9 +265,10 @@ async fn bodies_over_one_mib_get_413_at_once_even_when_the_length_is_a_lie() {
     let (cookie, csrf) = cookie_and_csrf(&w.browser).await;
     let lying_form = raw(
         &w.server,
-        &form_post(
+        &post(
             &format!("/d/{}", w.id),
             &cookie,
+            FORM,
             50_000_000,
             format!("csrf={csrf}&title=t").as_bytes(),
         ),
@@ -282,14 +283,11 @@ async fn a_body_that_stops_short_of_its_length_gets_408_after_the_read_timeout()
     let w = world().await;
     let short = raw(
         &w.server,
-        &request(
-            "POST",
+        &post(
             "/api/diagrams",
-            &[
-                &bearer(&w.token),
-                "Content-Type: application/json",
-                "Content-Length: 5000",
-            ],
+            &bearer(&w.token),
+            JSON,
+            5_000,
             b"{\"title\": \"never finished",
         ),
     )
@@ -306,9 +304,10 @@ async fn a_body_that_stops_short_of_its_length_gets_408_after_the_read_timeout()
     let (cookie, csrf) = cookie_and_csrf(&w.browser).await;
     let form = raw(
         &w.server,
-        &form_post(
+        &post(
             &format!("/d/{}", w.id),
             &cookie,
+            FORM,
             5_000,
             format!("csrf={csrf}&title=t").as_bytes(),
         ),
@@ -351,16 +350,7 @@ async fn trickle(base: String, head: Vec<u8>, body: Vec<u8>) -> Raw {
 async fn a_trickled_body_is_cut_off_while_everyone_else_is_served() {
     let w = world().await;
     let body = json!({"source": FLOW}).to_string().into_bytes();
-    let head = request(
-        "POST",
-        "/api/render",
-        &[
-            &bearer(&w.token),
-            "Content-Type: application/json",
-            &format!("Content-Length: {}", body.len()),
-        ],
-        b"",
-    );
+    let head = post("/api/render", &bearer(&w.token), JSON, body.len(), b"");
     // Steady, but 10 bytes a second: the whole body would take several read timeouts.
     assert!(body.len() as u32 * 100 > READ_TIMEOUT.as_millis() as u32 * 3);
     let slow = tokio::spawn(trickle(w.server.base.clone(), head, body));
@@ -381,7 +371,7 @@ async fn a_trickled_body_is_cut_off_while_everyone_else_is_served() {
     let form = format!("csrf={csrf}&title=slow&source=flowchart%20LR%0A%20%20A%20--%3E%20B");
     let page = trickle(
         w.server.base.clone(),
-        form_post(&format!("/d/{}", w.id), &cookie, form.len(), b""),
+        post(&format!("/d/{}", w.id), &cookie, FORM, form.len(), b""),
         form.into_bytes(),
     )
     .await;
@@ -469,7 +459,7 @@ async fn bad_utf8_in_bodies_forms_paths_and_queries_gets_a_clear_4xx() {
     form.extend_from_slice(b"\xff\xfe&source=flowchart%20LR");
     let page = raw(
         &w.server,
-        &form_post(&format!("/d/{id}"), &cookie, form.len(), &form),
+        &post(&format!("/d/{id}"), &cookie, FORM, form.len(), &form),
     )
     .await;
     page.assert_page(400);
@@ -478,7 +468,7 @@ async fn bad_utf8_in_bodies_forms_paths_and_queries_gets_a_clear_4xx() {
     let form = format!("csrf={csrf}&title=%FF%FE&source=flowchart%20LR%0A%20A-->B").into_bytes();
     let percent = raw(
         &w.server,
-        &form_post(&format!("/d/{id}"), &cookie, form.len(), &form),
+        &post(&format!("/d/{id}"), &cookie, FORM, form.len(), &form),
     )
     .await;
     assert_eq!(percent.status, 303, "{}", percent.text());
