@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestServer, extract_between};
+use common::{Browser, TestServer, extract_between};
 use reqwest::StatusCode;
 
 const FLOW: &str = "flowchart LR\n  A[Start] --> B[End]\n";
@@ -357,13 +357,6 @@ async fn a_shared_link_renders_read_only_and_disappears_when_unshared() {
 
     // The page carries a strong ETag; a reader who holds it gets 304 until the diagram
     // changes, and the unshared link is gone whatever tag is sent.
-    let conditional = |etag: &str| {
-        stranger
-            .client
-            .get(stranger.url(&path))
-            .header("if-none-match", etag.to_owned())
-            .send()
-    };
     let first = stranger
         .client
         .get(stranger.url(&path))
@@ -372,10 +365,10 @@ async fn a_shared_link_renders_read_only_and_disappears_when_unshared() {
         .unwrap();
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
     assert!(etag.starts_with('"'), "{etag}");
-    let again = conditional(&etag).await.unwrap();
+    let again = get_if_none_match(&stranger, &path, &etag).await;
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     owner.save(&id, "Shared flow, renamed", FLOW).await;
-    let changed = conditional(&etag).await.unwrap();
+    let changed = get_if_none_match(&stranger, &path, &etag).await;
     assert_eq!(changed.status(), StatusCode::OK);
     let etag = changed.headers()["etag"].to_str().unwrap().to_owned();
 
@@ -383,7 +376,7 @@ async fn a_shared_link_renders_read_only_and_disappears_when_unshared() {
         .post(&format!("/d/{id}/share"), &[("enabled", "off")])
         .await;
     assert_eq!(
-        conditional(&etag).await.unwrap().status(),
+        get_if_none_match(&stranger, &path, &etag).await.status(),
         StatusCode::NOT_FOUND
     );
     assert_eq!(stranger.get(&path).await.status, StatusCode::NOT_FOUND);
@@ -543,34 +536,27 @@ async fn images_carry_a_strong_etag_and_answer_304_when_unchanged() {
     assert_eq!(first.status(), StatusCode::OK);
     let etag = first.headers()["etag"].to_str().unwrap().to_owned();
     assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
-    let again = b
-        .client
-        .get(b.url(&format!("/d/{id}/image.svg")))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let again = get_if_none_match(&b, &format!("/d/{id}/image.svg"), &etag).await;
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
     assert!(again.bytes().await.unwrap().is_empty());
     // A new version draws a new picture and a new tag.
     b.save(&id, "Cached", "flowchart LR\n  X --> Y\n").await;
-    let changed = b
-        .client
-        .get(b.url(&format!("/d/{id}/image.svg")))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let changed = get_if_none_match(&b, &format!("/d/{id}/image.svg"), &etag).await;
     assert_eq!(changed.status(), StatusCode::OK);
     assert_ne!(changed.headers()["etag"].to_str().unwrap(), etag);
     // Someone else's diagram is still not found, tag or no tag.
     let stranger = server.browser();
-    let response = stranger
+    let response = get_if_none_match(&stranger, &format!("/d/{id}/image.svg"), &etag).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
+
+/// A GET that says which version of the response the client already holds.
+async fn get_if_none_match(browser: &Browser, path: &str, etag: &str) -> reqwest::Response {
+    browser
         .client
-        .get(stranger.url(&format!("/d/{id}/image.svg")))
-        .header("if-none-match", &etag)
+        .get(browser.url(path))
+        .header("if-none-match", etag)
         .send()
         .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        .unwrap()
 }
