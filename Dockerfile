@@ -1,6 +1,6 @@
 # Reef container image: build with the official Rust image, run on a slim Debian as a
 # non-root user with the database on the /data volume.
-FROM rust:1-bookworm AS build
+FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked && strip target/release/reef

@@ -45,11 +45,10 @@ async fn main() {
     let rounds: usize = support::env_or("REEF_BENCH_ROUNDS", 1000);
     let clients: usize = support::env_or("REEF_BENCH_CLIENTS", 4);
     let (server, _browser, api) = support::server().await;
-    let slow = format!(
-        "flowchart TD\n  a{}x{} --> b\n",
-        "(".repeat(10_000),
-        ")".repeat(10_000)
-    );
+    // 3,000 labelled edges among 150 nodes: seconds of layout, stopped by the deadline.
+    let slow: String = std::iter::once("flowchart TD\n".to_owned())
+        .chain((0..3_000).map(|i| format!("  n{} -->|e{i}| n{}\n", (i * 37) % 150, (i * 91 + 7) % 150)))
+        .collect();
     // Warm: the connection, a worker.
     api.request(reqwest::Method::POST, "/api/render")
         .header("content-type", "text/plain")

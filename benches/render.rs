@@ -1,5 +1,5 @@
 //! `POST /api/render` end to end (HTTP, bearer authentication, a render worker process, SVG
-//! sanitising) against calling mermaid-rs-renderer in this process, over bench/corpus/*.mmd.
+//! sanitising) against calling merman in this process, over bench/corpus/*.mmd.
 //! The two are measured alternately, request by request, so machine noise hits both alike.
 //! Every uncached request appends a unique `%% n` comment line, which defeats the SVG cache
 //! (keyed by the source's SHA-256) without changing the drawing.
@@ -13,7 +13,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use mermaid_rs_renderer::{RenderOptions, render_strict};
+use merman::{OperationControl, ParseOptions, RenderOutput, RenderRequest, Renderer, SvgRequest};
 use reqwest::StatusCode;
 use support::{median, median_f64, ms, verdict};
 
@@ -39,11 +39,22 @@ fn corpus() -> Vec<(String, String)> {
 /// Rendering in this process, and then what sanitising that SVG takes (part of the end-to-end
 /// figure, not of the in-process one).
 fn in_process(source: &str) -> (Duration, Duration) {
+    let renderer = Renderer::new().with_parse_options(ParseOptions::strict());
     let started = Instant::now();
-    let svg = render_strict(source, RenderOptions::default()).unwrap();
+    let output = renderer
+        .render(RenderRequest::svg(
+            source,
+            OperationControl::new(),
+            SvgRequest::default(),
+        ))
+        .unwrap();
     let took = started.elapsed();
+    let RenderOutput::Svg(Some(svg)) = output else {
+        panic!("no diagram in {source}");
+    };
+    let svg = svg.svg();
     let started = Instant::now();
-    std::hint::black_box(reef::render::sanitize_svg(&svg));
+    std::hint::black_box(reef::render::sanitize_svg(svg));
     (took, started.elapsed())
 }
 
@@ -75,7 +86,7 @@ async fn main() {
     };
 
     println!(
-        "POST /api/render end to end vs mermaid-rs-renderer in-process; {rounds} rounds per diagram, medians"
+        "POST /api/render end to end vs merman in-process; {rounds} rounds per diagram, medians"
     );
     println!(
         "{:<20}{:>7}{:>12}{:>10}{:>8}{:>10}{:>11}",

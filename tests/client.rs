@@ -614,13 +614,29 @@ async fn render_through_the_server_writes_svg_and_png() {
     shell
         .run(&["render", "broken.mmd", "-o", "broken.svg"])
         .await
-        .fails(1, "Syntax error");
+        .fails(1, "Line 2");
     assert!(!shell.work().join("broken.svg").exists());
 
     shell
         .run(&["render", "net.mmd", "-o", "net.pdf"])
         .await
-        .fails(2, ".svg or .png");
+        .ok();
+    let pdf = std::fs::read(shell.work().join("net.pdf")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    let drawing = shell
+        .run(&["render", "net.mmd", "-o", "-", "--format", "txt"])
+        .await
+        .ok();
+    assert!(
+        drawing.stdout.contains("router") && drawing.stdout.contains('│'),
+        "{}",
+        drawing.stdout
+    );
+
+    shell
+        .run(&["render", "net.mmd", "-o", "net.gif"])
+        .await
+        .fails(2, ".svg, .png, .pdf or .txt");
 }
 
 #[tokio::test]
@@ -651,7 +667,14 @@ async fn render_local_needs_no_server_and_no_login() {
     shell
         .run(&["render", "broken.mmd", "-o", "broken.svg", "--local"])
         .await
-        .fails(1, "Syntax error");
+        .fails(1, "Line 2");
+
+    shell
+        .run(&["render", "net.mmd", "-o", "net.txt", "--local"])
+        .await
+        .ok();
+    let drawing = std::fs::read_to_string(shell.work().join("net.txt")).unwrap();
+    assert!(drawing.contains("router"), "{drawing}");
 }
 
 #[tokio::test]

@@ -304,14 +304,29 @@ fn mermaid() -> impl Strategy<Value = String> {
 }
 
 /// What the sanitizer must never let through, whatever the input said: the SVG is
-/// well-formed, has no active elements, no event handlers and no script or document links.
+/// well-formed, has no active elements, no event handlers and no script or document links,
+/// and HTML appears only as mermaid's label markup inside `<foreignObject>`.
 /// (Label text may say anything; it is escaped text, so only markup is checked.)
 fn is_inert(svg: &str) -> Result<(), String> {
+    const XHTML: &str = "http://www.w3.org/1999/xhtml";
+    const LABEL_HTML: &[&str] = &[
+        "div", "span", "p", "br", "b", "strong", "i", "em", "code", "u", "s", "del", "ins", "sub",
+        "sup", "small", "mark", "pre",
+    ];
     let doc = roxmltree::Document::parse(svg).map_err(|e| format!("not well-formed: {e}"))?;
     for node in doc.descendants().filter(|n| n.is_element()) {
         let name = node.tag_name().name().to_ascii_lowercase();
-        if ["script", "foreignobject", "iframe", "object", "embed"].contains(&name.as_str()) {
+        if ["script", "iframe", "object", "embed", "img", "input", "form"].contains(&name.as_str())
+        {
             return Err(format!("has a <{name}> element"));
+        }
+        if node.tag_name().namespace() == Some(XHTML) {
+            let in_label = node
+                .ancestors()
+                .any(|a| a.tag_name().name() == "foreignObject");
+            if !in_label || !LABEL_HTML.contains(&name.as_str()) {
+                return Err(format!("has HTML <{name}> outside a label's allowlist"));
+            }
         }
         for attribute in node.attributes() {
             let key = attribute.name().to_ascii_lowercase();
@@ -379,6 +394,9 @@ async fn guarded_renderer_survives_fuzzed_mermaid_within_its_time_limit() {
                         tally.refused += 1
                     }
                     Err(RenderError::Timeout) => tally.timeouts += 1,
+                    Err(RenderError::FormatUnavailable(why)) => {
+                        panic!("SVG is always available, yet {why} for {source:?}")
+                    }
                     Err(RenderError::Unavailable(_)) => {
                         tally.crashes += 1;
                         tally.crash_example.get_or_insert_with(|| source.clone());

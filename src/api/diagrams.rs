@@ -14,6 +14,7 @@ use super::openapi::{
     BadRequest, Forbidden, Invalid, NotFound, PreconditionFailed, RateLimited, RenderFailed,
     TooLarge, Unauthorized, UnsupportedMediaType,
 };
+use super::ExportOptions;
 use super::rfc3339;
 use crate::auth::secret;
 use crate::db::diagrams::{self as db, Cursor, Diagram, Saved};
@@ -275,7 +276,8 @@ const ID: &str = "The diagram's id.";
 
 /// One diagram with its source
 ///
-/// The same route serves the exports `{id}.svg`, `{id}.png` and `{id}.mmd`.
+/// The same route serves the exports `{id}.svg`, `{id}.png`, `{id}.pdf`, `{id}.txt` and
+/// `{id}.mmd`.
 #[utoipa::path(
     get,
     path = "/diagrams/{id}",
@@ -305,18 +307,23 @@ pub async fn get(
         None => (id, None),
     };
     let d = live(&state, &caller, id).await?;
-    match ext.as_deref() {
-        None => Ok(diagram_response(&state, &headers, StatusCode::OK, d)),
-        Some("svg") => export_svg(&state, &headers, &d).await,
-        Some("png") => export_png(&state, &headers, &d, export.scale.as_deref()).await,
-        Some("mmd") => export_mmd(&state, &headers, &d).await,
-        Some(_) => Err(ApiError::NotFound),
+    let Some(ext) = ext else {
+        return Ok(diagram_response(&state, &headers, StatusCode::OK, d));
+    };
+    let options = ExportOptions::parse(export.scale.as_deref(), export.portable.as_deref())?;
+    match ext.as_str() {
+        "svg" => export_svg(&state, &headers, &d, options).await,
+        "png" => export_png(&state, &headers, &d, options).await,
+        "pdf" => export_pdf(&state, &headers, &d).await,
+        "txt" => export_txt(&state, &headers, &d).await,
+        "mmd" => export_mmd(&state, &headers, &d).await,
+        _ => Err(ApiError::NotFound),
     }
 }
 
 /// The exports: served by the `/diagrams/{id}` route, documented as paths of their own.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(export_svg, export_png, export_mmd))]
+#[openapi(paths(export_svg, export_png, export_pdf, export_txt, export_mmd))]
 pub struct Exports;
 
 /// The diagram as SVG
@@ -325,10 +332,10 @@ pub struct Exports;
     path = "/diagrams/{id}.svg",
     operation_id = "export_svg",
     tag = "diagrams",
-    params(("id" = String, Path, description = ID)),
+    params(("id" = String, Path, description = ID), SvgExportQuery),
     security(("bearer" = ["read"])),
     responses(
-        (status = 200, description = "The rendered SVG (served with a sandboxing Content-Security-Policy).",
+        (status = 200, description = "The rendered SVG in mermaid.js's own look, labels as HTML in foreignObject (served with a sandboxing Content-Security-Policy); with portable=true, text-only SVG.",
             content((String = "image/svg+xml")), headers(("ETag" = String, description = "A strong validator of exactly this output; send it back in If-None-Match."))),
         (status = 304, description = "Not modified: If-None-Match named the current ETag."),
         (status = 401, response = Unauthorized),
@@ -339,8 +346,13 @@ pub struct Exports;
         (status = 503, response = RenderFailed),
     )
 )]
-async fn export_svg(state: &AppState, headers: &HeaderMap, d: &Diagram) -> ApiResult<Response> {
-    super::export(state, &d.source, &d.id, "svg", None, Some(headers)).await
+async fn export_svg(
+    state: &AppState,
+    headers: &HeaderMap,
+    d: &Diagram,
+    options: ExportOptions,
+) -> ApiResult<Response> {
+    super::export(state, &d.source, &d.id, "svg", options, Some(headers)).await
 }
 
 /// The diagram as PNG
@@ -368,9 +380,59 @@ async fn export_png(
     state: &AppState,
     headers: &HeaderMap,
     d: &Diagram,
-    scale: Option<&str>,
+    options: ExportOptions,
 ) -> ApiResult<Response> {
-    super::export(state, &d.source, &d.id, "png", scale, Some(headers)).await
+    super::export(state, &d.source, &d.id, "png", options, Some(headers)).await
+}
+
+/// The diagram as PDF
+#[utoipa::path(
+    get,
+    path = "/diagrams/{id}.pdf",
+    operation_id = "export_pdf",
+    tag = "diagrams",
+    params(("id" = String, Path, description = ID)),
+    security(("bearer" = ["read"])),
+    responses(
+        (status = 200, description = "A one-page PDF with vector text.", content((super::openapi::Pdf = "application/pdf")),
+            headers(("ETag" = String, description = "A strong validator of exactly this output; send it back in If-None-Match."))),
+        (status = 304, description = "Not modified: If-None-Match named the current ETag."),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = RenderFailed),
+    )
+)]
+async fn export_pdf(state: &AppState, headers: &HeaderMap, d: &Diagram) -> ApiResult<Response> {
+    let options = ExportOptions::parse(None, None)?;
+    super::export(state, &d.source, &d.id, "pdf", options, Some(headers)).await
+}
+
+/// The diagram as a Unicode text drawing
+#[utoipa::path(
+    get,
+    path = "/diagrams/{id}.txt",
+    operation_id = "export_txt",
+    tag = "diagrams",
+    params(("id" = String, Path, description = ID)),
+    security(("bearer" = ["read"])),
+    responses(
+        (status = 200, description = "A drawing in Unicode box characters, for terminals and agents.", content((String = "text/plain")),
+            headers(("ETag" = String, description = "A strong validator of exactly this output; send it back in If-None-Match."))),
+        (status = 304, description = "Not modified: If-None-Match named the current ETag."),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge),
+        (status = 422, response = Invalid),
+        (status = 429, response = RateLimited),
+        (status = 503, response = RenderFailed),
+    )
+)]
+async fn export_txt(state: &AppState, headers: &HeaderMap, d: &Diagram) -> ApiResult<Response> {
+    let options = ExportOptions::parse(None, None)?;
+    super::export(state, &d.source, &d.id, "txt", options, Some(headers)).await
 }
 
 /// The diagram's Mermaid text
@@ -391,7 +453,8 @@ async fn export_png(
     )
 )]
 async fn export_mmd(state: &AppState, headers: &HeaderMap, d: &Diagram) -> ApiResult<Response> {
-    super::export(state, &d.source, &d.id, "mmd", None, Some(headers)).await
+    let options = ExportOptions::parse(None, None)?;
+    super::export(state, &d.source, &d.id, "mmd", options, Some(headers)).await
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -400,6 +463,20 @@ pub struct ExportQuery {
     /// PNG pixel density, 1 to 4 (default 2).
     #[param(value_type = Option<u8>, minimum = 1, maximum = 4)]
     scale: Option<String>,
+    /// SVG only: `true` for text-only SVG without HTML labels.
+    #[param(value_type = Option<bool>)]
+    portable: Option<String>,
+}
+
+/// The query of the `.svg` export (documentation only; `ExportQuery` reads it).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct SvgExportQuery {
+    /// `true` for text-only SVG (no `foreignObject`), for viewers without HTML support such as
+    /// Inkscape or resvg; the default is mermaid.js's own look.
+    #[param(value_type = Option<bool>)]
+    portable: Option<String>,
 }
 
 /// A full replacement: title and source.

@@ -104,6 +104,14 @@ pub const CODES: &[(&str, &str)] = &[
         "422: the Mermaid text does not parse; `line` and `column` say where when known.",
     ),
     (
+        "diagram_too_complex",
+        "422: the diagram passes one of the renderer's resource limits (far beyond mermaid.js's own 500 edges and 50,000 characters).",
+    ),
+    (
+        "format_unavailable",
+        "422: this kind of diagram has no drawing in the format asked for (a text drawing of a pie chart).",
+    ),
+    (
         "rate_limited",
         "429: this account's read or write bucket is empty; Retry-After says when to try again.",
     ),

@@ -51,7 +51,8 @@ fn authenticated_routes() -> OpenApiRouter<AppState> {
             diagrams::patch,
             diagrams::delete
         ))
-        // `{id}.svg`, `.png` and `.mmd` are served by `diagrams::get` on the route above.
+        // `{id}.svg`, `.png`, `.pdf`, `.txt` and `.mmd` are served by `diagrams::get` on the
+        // route above.
         .merge(OpenApiRouter::with_openapi(
             <diagrams::Exports as utoipa::OpenApi>::openapi(),
         ))
@@ -82,7 +83,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(middleware::from_fn(exports_are_read_only))
 }
 
-/// `{id}.svg`, `.png` and `.mmd` are served by the `{id}` route (a path parameter cannot
+/// `{id}.svg`, `.png`, `.pdf`, `.txt` and `.mmd` are served by the `{id}` route (a path parameter cannot
 /// carry a suffix), which also takes PUT, PATCH and DELETE. Exports are read-only: any other
 /// method gets 405 with `Allow: GET, HEAD`, as their documentation says, before authentication
 /// like every other 405.
@@ -92,7 +93,10 @@ async fn exports_are_read_only(request: Request, next: middleware::Next) -> Resp
         .path()
         .strip_prefix("/diagrams/")
         .is_some_and(|rest| {
-            !rest.contains('/') && [".svg", ".png", ".mmd"].iter().any(|e| rest.ends_with(e))
+            !rest.contains('/')
+                && [".svg", ".png", ".pdf", ".txt", ".mmd"]
+                    .iter()
+                    .any(|e| rest.ends_with(e))
         });
     if is_export && !matches!(*request.method(), Method::GET | Method::HEAD) {
         let mut response = ApiError::MethodNotAllowed.into_response();
@@ -180,12 +184,16 @@ async fn me(caller: ApiCaller) -> Response {
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct RenderQuery {
-    /// `svg` (default) or `png`; without it, `Accept: image/png` asks for PNG.
-    #[param(value_type = Option<String>, pattern = "^(svg|png)$")]
+    /// `svg` (default), `png`, `pdf` or `txt` (a Unicode text drawing, for the kinds that have
+    /// one). Without it, `Accept: image/png`, `application/pdf` or `text/plain` chooses.
+    #[param(value_type = Option<String>, pattern = "^(svg|png|pdf|txt)$")]
     format: Option<String>,
     /// PNG pixel density, 1 to 4 (default 2).
     #[param(value_type = Option<u8>, minimum = 1, maximum = 4)]
     scale: Option<String>,
+    /// SVG only: `true` for text-only SVG without HTML labels, for viewers such as Inkscape.
+    #[param(value_type = Option<bool>)]
+    portable: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -210,9 +218,11 @@ struct RenderBody {
     )),
     security(("bearer" = ["read"])),
     responses(
-        (status = 200, description = "The rendered image.", content(
+        (status = 200, description = "The rendered image, or a text drawing.", content(
             (String = "image/svg+xml"),
             (Png = "image/png"),
+            (openapi::Pdf = "application/pdf"),
+            (String = "text/plain"),
         )),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
@@ -236,25 +246,54 @@ async fn render(
         body::JsonOrText::Text(text) => text,
     };
     check_render_source(&source)?;
-    let wants_png = match query.format.as_deref() {
-        Some("png") => true,
-        Some("svg") => false,
-        Some(_) => return Err(ApiError::invalid("format must be svg or png.")),
-        None => headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("image/png")),
+    let ext = match query.format.as_deref() {
+        Some(format @ ("svg" | "png" | "pdf" | "txt")) => format,
+        Some(_) => return Err(ApiError::invalid("format must be svg, png, pdf or txt.")),
+        None => {
+            let accept = headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if accept.contains("image/png") {
+                "png"
+            } else if accept.contains("application/pdf") {
+                "pdf"
+            } else if accept.contains("text/plain") {
+                "txt"
+            } else {
+                "svg"
+            }
+        }
     };
-    let ext = if wants_png { "png" } else { "svg" };
-    export(
-        &state,
-        &source,
-        "diagram",
-        ext,
-        query.scale.as_deref(),
-        None,
-    )
-    .await
+    let options = ExportOptions::parse(query.scale.as_deref(), query.portable.as_deref())?;
+    export(&state, &source, "diagram", ext, options, None).await
+}
+
+/// How an export is drawn: PNG density and whether an SVG is the portable, text-only kind.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportOptions {
+    scale: u8,
+    portable: bool,
+}
+
+impl ExportOptions {
+    /// Reads `?scale=` and `?portable=`. Both are checked even where they do not apply, so a
+    /// typo is not silently ignored.
+    ///
+    /// # Errors
+    /// `422 invalid` for a scale other than 1 to 4, or a `portable` other than true/false.
+    pub fn parse(scale: Option<&str>, portable: Option<&str>) -> ApiResult<Self> {
+        let scale = match scale {
+            None => png_scale(None)?,
+            Some(raw) => png_scale(Some(raw.parse::<u8>().map_err(|_| scale_error())?))?,
+        };
+        let portable = match portable {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(ApiError::invalid("portable must be true or false.")),
+        };
+        Ok(Self { scale, portable })
+    }
 }
 
 /// Refuses empty Mermaid text before it reaches the renderer (REST and MCP).
@@ -278,37 +317,33 @@ fn scale_error() -> ApiError {
     ApiError::invalid("scale must be 1, 2, 3 or 4.")
 }
 
-/// Renders `source` as `.svg`, `.png` or returns it as `.mmd`. With the request's headers
-/// (a stored diagram's export, fetched by GET) the response carries a strong ETag of what it
-/// shows and a matching `If-None-Match` gets 304 without rendering.
+/// Renders `source` as `.svg`, `.png`, `.pdf` or `.txt`, or returns it as `.mmd`. With the
+/// request's headers (a stored diagram's export, fetched by GET) the response carries a strong
+/// ETag of what it shows and a matching `If-None-Match` gets 304 without rendering.
 pub async fn export(
     state: &AppState,
     source: &str,
     name: &str,
     ext: &str,
-    scale: Option<&str>,
+    options: ExportOptions,
     conditional: Option<&HeaderMap>,
 ) -> ApiResult<Response> {
-    // A scale is checked even where it does not apply (SVG), so a typo is not silently ignored.
-    let scale = match scale {
-        None => png_scale(None)?,
-        Some(raw) => png_scale(Some(raw.parse::<u8>().map_err(|_| scale_error())?))?,
-    };
-    let scale = if ext == "png" { scale } else { 1 };
+    let scale = if ext == "png" { options.scale } else { 1 };
+    let portable = ext == "svg" && options.portable;
     let Some(request) = conditional else {
-        return export_body(state, source, name, ext, scale).await;
+        return export_body(state, source, name, ext, scale, portable).await;
     };
     let tag = ContentTag::of(&[
         b"export",
         ext.as_bytes(),
-        &[scale],
+        &[scale, u8::from(portable)],
         name.as_bytes(),
         source.as_bytes(),
     ]);
     if tag.is_fresh(request) {
         return Ok(tag.not_modified());
     }
-    let mut response = export_body(state, source, name, ext, scale).await?;
+    let mut response = export_body(state, source, name, ext, scale, portable).await?;
     tag.stamp(&mut response);
     Ok(response)
 }
@@ -319,11 +354,16 @@ async fn export_body(
     name: &str,
     ext: &str,
     scale: u8,
+    portable: bool,
 ) -> ApiResult<Response> {
     let disposition = format!("inline; filename=\"{name}.{ext}\"");
     match ext {
         "svg" => {
-            let svg = state.renderer.svg(source).await?;
+            let svg = if portable {
+                state.renderer.portable_svg(source).await?
+            } else {
+                state.renderer.svg(source).await?
+            };
             Ok((
                 [
                     (header::CONTENT_TYPE, "image/svg+xml".to_owned()),
@@ -345,6 +385,28 @@ async fn export_body(
                     (header::CONTENT_DISPOSITION, disposition),
                 ],
                 png,
+            )
+                .into_response())
+        }
+        "pdf" => {
+            let pdf = state.renderer.pdf(source).await?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                pdf,
+            )
+                .into_response())
+        }
+        "txt" => {
+            let text = state.renderer.txt(source).await?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                text.to_string(),
             )
                 .into_response())
         }

@@ -52,7 +52,7 @@ answer 404, never 403.
     tags(
         (name = "account", description = "The caller"),
         (name = "diagrams", description = "Your diagrams: CRUD with ETags, sharing, revisions, exports"),
-        (name = "rendering", description = "Mermaid to SVG or PNG, storing nothing"),
+        (name = "rendering", description = "Mermaid to SVG, PNG, PDF or a text drawing, storing nothing"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -121,6 +121,20 @@ impl PartialSchema for Png {
 }
 
 impl ToSchema for Png {}
+
+/// A PDF document body: raw bytes.
+pub struct Pdf;
+
+impl PartialSchema for Pdf {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .content_media_type("application/pdf")
+            .into()
+    }
+}
+
+impl ToSchema for Pdf {}
 
 /// A raw Mermaid text body (`curl -T file.mmd`): not empty, not only whitespace. No `type`:
 /// a text body is text whatever it spells, so `42` is a (bad) diagram, not a wrong type.

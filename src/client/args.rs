@@ -106,7 +106,8 @@ pub enum ClientCommand {
         #[command(flatten)]
         remote: Remote,
     },
-    /// Render a Mermaid file to SVG or PNG (PNG when the output name ends in .png).
+    /// Render a Mermaid file to SVG, PNG, PDF or a text drawing (chosen by --format, else by
+    /// the output name's extension).
     ///
     /// By default the server renders it (nothing is stored). With --local it is rendered on
     /// this machine, with the same renderer and limits as the server, and no login is needed.
@@ -115,9 +116,13 @@ pub enum ClientCommand {
         /// The Mermaid file, or - for standard input.
         #[arg(value_name = "FILE")]
         file: PathBuf,
-        /// Output file ending in .svg or .png; - writes SVG to standard output.
+        /// Output file ending in .svg, .png, .pdf or .txt; - writes to standard output (SVG
+        /// unless --format says otherwise).
         #[arg(short, long, value_name = "OUT")]
         output: PathBuf,
+        /// svg, png, pdf or txt (a Unicode text drawing, for the kinds that have one).
+        #[arg(long, value_name = "FORMAT", value_parser = ["svg", "png", "pdf", "txt"])]
+        format: Option<String>,
         /// Render on this machine instead of on the server.
         #[arg(long)]
         local: bool,

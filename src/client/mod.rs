@@ -83,12 +83,14 @@ fn dispatch(command: ClientCommand) -> Result<(), Failure> {
         ClientCommand::Render {
             file,
             output,
+            format,
             local,
             scale,
             remote,
         } => render::render(&render::Job {
             file: &file,
             output: &output,
+            format: format.as_deref(),
             local,
             scale,
             remote: &remote,

@@ -1,4 +1,4 @@
-//! `reef render`: Mermaid to SVG or PNG, by the server (`POST /api/render`, nothing stored) or,
+//! `reef render`: Mermaid to SVG, PNG, PDF or a text drawing, by the server (`POST /api/render`, nothing stored) or,
 //! with `--local`, on this machine through the project's own guarded renderer (the same render
 //! worker, limits, time limit and SVG sanitising as the server), with no login needed.
 
@@ -17,6 +17,8 @@ use crate::render::{RenderSettings, Renderer};
 pub struct Job<'a> {
     pub file: &'a Path,
     pub output: &'a Path,
+    /// `svg`, `png`, `pdf` or `txt`; without it, the output's extension decides.
+    pub format: Option<&'a str>,
     pub local: bool,
     pub scale: u8,
     pub remote: &'a Remote,
@@ -26,37 +28,54 @@ pub struct Job<'a> {
 enum Image {
     Svg,
     Png,
+    Pdf,
+    Txt,
 }
 
 impl Image {
-    /// The format the output's name asks for; `-` (standard output) is SVG.
-    fn for_output(path: &Path) -> Result<Self, Failure> {
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "svg" => Some(Image::Svg),
+            "png" => Some(Image::Png),
+            "pdf" => Some(Image::Pdf),
+            "txt" => Some(Image::Txt),
+            _ => None,
+        }
+    }
+
+    /// The format `--format` names, else the one the output's name asks for; `-` (standard
+    /// output) is SVG.
+    fn choose(format: Option<&str>, path: &Path) -> Result<Self, Failure> {
+        if let Some(format) = format {
+            return Image::from_name(format)
+                .ok_or_else(|| Failure::Usage(format!("unknown format {format}")));
+        }
         if files::is_stdio(path) {
             return Ok(Image::Svg);
         }
         let ext = path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        match ext.as_deref() {
-            Some("svg") => Ok(Image::Svg),
-            Some("png") => Ok(Image::Png),
-            _ => Err(Failure::Usage(format!(
-                "{}: the output name must end in .svg or .png (or be - for SVG on standard output)",
+        ext.as_deref().and_then(Image::from_name).ok_or_else(|| {
+            Failure::Usage(format!(
+                "{}: the output name must end in .svg, .png, .pdf or .txt (or give --format)",
                 path.display()
-            ))),
-        }
+            ))
+        })
     }
 
     fn name(self) -> &'static str {
         match self {
             Image::Svg => "svg",
             Image::Png => "png",
+            Image::Pdf => "pdf",
+            Image::Txt => "txt",
         }
     }
 }
 
 pub fn render(job: &Job<'_>) -> Result<(), Failure> {
-    let image = Image::for_output(job.output)?;
+    let image = Image::choose(job.format, job.output)?;
     let to_stdout = files::is_stdio(job.output);
     if job.remote.json && to_stdout {
         return Err(Failure::Usage(
@@ -114,7 +133,12 @@ async fn local(source: &str, image: Image, scale: u8) -> Result<Vec<u8>, Failure
             .svg(source)
             .await
             .map(|svg| svg.as_bytes().to_vec()),
+        Image::Txt => renderer
+            .txt(source)
+            .await
+            .map(|text| text.as_bytes().to_vec()),
         Image::Png => renderer.png(source, scale).await,
+        Image::Pdf => renderer.pdf(source).await,
     };
     rendered.map_err(|e| Failure::Other(e.to_string()))
 }

@@ -81,8 +81,9 @@ impl ToolName {
                  the error is precondition_failed (read it again, then retry)."
             }
             ToolName::RenderDiagram => {
-                "Render Mermaid text, or a saved diagram by id, to SVG (returned as text) or \
-                 PNG (returned as an image). Stores nothing."
+                "Render Mermaid text, or a saved diagram by id, to SVG (returned as text), \
+                 PNG (returned as an image) or txt (a Unicode text drawing, returned as text, \
+                 for the kinds that have one). Stores nothing."
             }
             ToolName::ShareDiagram => {
                 "Turn a diagram's public read-only link on (returns the URL) or off (the old \
@@ -170,6 +171,8 @@ enum Format {
     #[default]
     Svg,
     Png,
+    /// A Unicode text drawing (flowcharts, sequence diagrams and the other kinds that have one).
+    Txt,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -179,7 +182,8 @@ struct RenderArgs {
     source: Option<String>,
     /// A saved diagram to render. Give this or source.
     id: Option<String>,
-    /// svg (default) or png.
+    /// svg (default), png, or txt: a Unicode text drawing an agent can read, for the kinds that
+    /// have one.
     format: Option<Format>,
     /// PNG pixel density, 1 to 4 (default 2).
     #[schemars(range(min = 1, max = 4))]
@@ -292,6 +296,7 @@ impl Call<'_> {
                     "image/png",
                 )
             }
+            Format::Txt => ContentBlock::text(self.state.renderer.txt(&source).await?.as_ref()),
         };
         Ok(CallToolResult::success(vec![content]))
     }

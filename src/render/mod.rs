@@ -1,8 +1,9 @@
-//! Guarded Mermaid rendering. Rendering is untrusted work: some small inputs make the layout
-//! run for minutes. So the server never lays out a diagram itself: a bounded pool of worker
-//! processes (`reef render-worker`) does, each job under a hard wall-clock limit after which
-//! the worker is killed and replaced. Sizes are checked before layout, concurrency is bounded,
-//! crashes are contained, and SVG results are cached by content hash.
+//! Guarded Mermaid rendering with merman, a Rust port of mermaid.js's parsers, layouts and SVG.
+//! Rendering is untrusted work: a small input can ask for a huge layout. So the server never
+//! lays out a diagram itself: a bounded pool of worker processes (`reef render-worker`) does,
+//! each job under merman's own deadline and resource limits, and under a hard wall-clock limit
+//! after which the worker is killed and replaced. Sizes are checked before any work,
+//! concurrency is bounded, crashes are contained, and text results are cached by content hash.
 
 mod protocol;
 mod sanitize;
@@ -31,9 +32,15 @@ pub enum RenderError {
     #[error("The diagram source is larger than {} KiB; split it into smaller diagrams.", limit / 1024)]
     TooLarge { limit: usize },
     #[error(
-        "The diagram is too large to lay out ({nodes} nodes and {edges} edges); split it into smaller diagrams."
+        "The diagram is too large to draw ({} is {actual}, at most {maximum}); split it into smaller diagrams.",
+        limit.replace('_', " ")
     )]
-    TooComplex { nodes: usize, edges: usize },
+    TooComplex {
+        /// merman's name of the limit, e.g. `max_edges`.
+        limit: String,
+        actual: u64,
+        maximum: u64,
+    },
     #[error("{}", parse_message(message, *line, *column))]
     Parse {
         message: String,
@@ -44,16 +51,26 @@ pub enum RenderError {
         "The diagram took too long to lay out and was stopped; use fewer connections between the same nodes, or split it up."
     )]
     Timeout,
+    #[error("{0}")]
+    FormatUnavailable(String),
     #[error("The renderer could not draw this diagram: {0}.")]
     Unavailable(String),
 }
 
 fn parse_message(message: &str, line: Option<u32>, column: Option<u32>) -> String {
     match (line, column) {
-        (Some(l), Some(c)) => format!("Syntax error at line {l}, column {c}: {message}."),
-        (Some(l), None) => format!("Syntax error at line {l}: {message}."),
-        _ => format!("Syntax error: {message}."),
+        (Some(l), Some(c)) => format!("Line {l}, column {c}: {message}."),
+        (Some(l), None) => format!("Line {l}: {message}."),
+        _ => format!("{}.", capitalise(message)),
     }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 impl RenderError {
@@ -64,9 +81,24 @@ impl RenderError {
             RenderError::TooComplex { .. } => "diagram_too_complex",
             RenderError::Parse { .. } => "parse_error",
             RenderError::Timeout => "render_timeout",
+            RenderError::FormatUnavailable(_) => "format_unavailable",
             RenderError::Unavailable(_) => "render_failed",
         }
     }
+
+    /// The sentence without its position, for pages that show the line and column beside it.
+    pub fn detail(&self) -> String {
+        match self {
+            RenderError::Parse { message, .. } => format!("{}.", capitalise(message)),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Text as it enters Reef: a leading byte-order mark (which editors on Windows write) is not
+/// part of the diagram, and mermaid.js ignores it too.
+pub fn strip_bom(source: &str) -> &str {
+    source.strip_prefix('\u{FEFF}').unwrap_or(source)
 }
 
 /// Limits and sizes of the render pool.
@@ -78,11 +110,13 @@ pub struct RenderSettings {
     pub workers: usize,
     /// Wall-clock limit of one render; the worker is killed when it passes.
     pub timeout: Duration,
+    /// merman's own cooperative deadline, a little shorter than `timeout`: most slow diagrams
+    /// stop themselves there and keep their worker; `timeout` catches the rest.
+    pub deadline: Duration,
     /// How long a job may wait for a free worker before the request gives up.
     pub queue_timeout: Duration,
+    /// Longest source accepted, in bytes (mermaid.js's own default is 50,000 characters).
     pub max_source_bytes: usize,
-    pub max_nodes: usize,
-    pub max_edges: usize,
     /// Bytes one render may allocate before its worker is stopped.
     pub max_memory: usize,
     /// SVG results (and deterministic errors) kept, keyed by the source's SHA-256.
@@ -90,17 +124,13 @@ pub struct RenderSettings {
 }
 
 impl RenderSettings {
-    /// The node and edge limits come from timing the worst sparse shapes of each diagram kind
-    /// through one warm worker on this 2-core machine (release build, worker CPU time). At
-    /// the limit (300 items): a requirement chain 1.0 s, a flowchart chain 0.7 s, a state chain
-    /// 0.5 s, ER 0.5 s, class 0.4 s, a 12×12 grid (264 edges) 0.6 s, 300 sequence participants
-    /// 0.4 s. Layout time grows with the square of the size: at 400 the requirement chain
-    /// takes 2.3 s, at 800 a flowchart chain 6.9 s. Kinds laid out in linear time get 8×
-    /// the limits (see the worker). Shape matters more than size, though: 100 edges fanning
-    /// into 7 nodes take 2 s, 50 labelled edges among 12 nodes 3.9 s, a 150-node tree spread
-    /// over 4 subgraphs 4.7 s, and a 2-node diagram with a 20 KB label of parentheses 14 s.
-    /// No count limit can promise a fast layout; the hard `timeout` does, and the counts only
-    /// refuse the clearly too big before any work is done.
+    /// Defaults measured with merman 0.9.3 through one warm worker on a 2-core machine
+    /// (release build; `bench/render_limits.py` reproduces them). No diagram within
+    /// mermaid.js's own defaults (`maxTextSize` 50,000 characters, `maxEdges` 500) is refused:
+    /// the worst shapes at those sizes render well inside the time limit (see
+    /// `bench/README.md`), and merman's own resource profile refuses only far larger ones.
+    /// Shape still matters more than size, so the hard `timeout` is the guarantee and merman's
+    /// deadline (250 ms shorter) stops most runaway layouts without killing the worker.
     pub fn defaults(worker_exe: PathBuf) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, NonZeroUsize::get);
         Self {
@@ -108,10 +138,9 @@ impl RenderSettings {
             // Two at least, so one runaway diagram cannot stall every render on a 1-core host.
             workers: cores.max(2),
             timeout: Duration::from_secs(3),
+            deadline: Duration::from_millis(2_750),
             queue_timeout: Duration::from_secs(10),
             max_source_bytes: 256 * 1024,
-            max_nodes: 300,
-            max_edges: 300,
             // The largest normal render measured peaked at 150 MB (a scale-4 PNG); layout
             // of diagrams within the limits stays under 60 MB.
             max_memory: 1024 * 1024 * 1024,
@@ -200,18 +229,38 @@ impl Worker {
 
 type SvgResult = Result<Arc<str>, RenderError>;
 
+/// A cached outcome: text output (SVG or a text drawing) or an error that depends on the source
+/// alone.
+type Cached = Result<Arc<str>, RenderError>;
+
 struct Inner {
     settings: RenderSettings,
     slots: Semaphore,
     idle: Mutex<Vec<Worker>>,
     live: LivePids,
-    cache: Mutex<lru::LruCache<[u8; 32], SvgResult>>,
+    cache: Mutex<lru::LruCache<[u8; 32], Cached>>,
 }
 
 /// The render pool. Cheap to clone.
 #[derive(Clone)]
 pub struct Renderer {
     inner: Arc<Inner>,
+}
+
+/// The cache key of `source` rendered as `format`.
+fn cache_key(format: Format, source: &str) -> [u8; 32] {
+    let tag: &[u8] = match format {
+        Format::Svg => b"svg",
+        Format::PortableSvg => b"portable-svg",
+        Format::Png => b"png",
+        Format::Pdf => b"pdf",
+        Format::Txt => b"txt",
+    };
+    let mut hash = Sha256::new();
+    hash.update(tag);
+    hash.update([0]);
+    hash.update(source.as_bytes());
+    hash.finalize().into()
 }
 
 impl Renderer {
@@ -232,18 +281,45 @@ impl Renderer {
         &self.inner.settings
     }
 
-    /// Renders Mermaid source to sanitised SVG, from the cache when the same text was
-    /// rendered before.
+    /// Renders Mermaid source to sanitised SVG in mermaid.js's own look (HTML labels inside
+    /// `<foreignObject>`), from the cache when the same text was rendered before.
+    ///
+    /// # Errors
+    /// Any [`RenderError`]: too large, a parse error with its position, a resource limit, the
+    /// time limit, or a worker failure.
     pub async fn svg(&self, source: &str) -> SvgResult {
+        self.text(Format::Svg, source).await
+    }
+
+    /// Renders Mermaid source to a text-only SVG (no `foreignObject`) that resvg, Inkscape and
+    /// other viewers without HTML support draw as well.
+    ///
+    /// # Errors
+    /// As [`Renderer::svg`].
+    pub async fn portable_svg(&self, source: &str) -> SvgResult {
+        self.text(Format::PortableSvg, source).await
+    }
+
+    /// Renders Mermaid source to a Unicode text drawing.
+    ///
+    /// # Errors
+    /// As [`Renderer::svg`], and [`RenderError::FormatUnavailable`] for the kinds of diagram
+    /// that have no text drawing.
+    pub async fn txt(&self, source: &str) -> SvgResult {
+        self.text(Format::Txt, source).await
+    }
+
+    async fn text(&self, format: Format, source: &str) -> SvgResult {
+        let source = strip_bom(source);
         self.check_size(source)?;
-        let key: [u8; 32] = Sha256::digest(source.as_bytes()).into();
+        let key = cache_key(format, source);
         if let Some(hit) = self.cache_get(&key) {
             return hit;
         }
-        let result = self.run(Format::Svg, 1, source).await.and_then(|bytes| {
+        let result = self.run(format, 1, source).await.and_then(|bytes| {
             String::from_utf8(bytes)
                 .map(Arc::from)
-                .map_err(|_| RenderError::Unavailable("the image was not text".into()))
+                .map_err(|_| RenderError::Unavailable("the output was not text".into()))
         });
         // Outcomes that depend on the text alone are cached; load-dependent ones are not.
         let deterministic = !matches!(
@@ -256,19 +332,35 @@ impl Renderer {
         result
     }
 
-    fn cache_get(&self, key: &[u8; 32]) -> Option<SvgResult> {
+    fn cache_get(&self, key: &[u8; 32]) -> Option<Cached> {
         self.inner.cache.lock().ok()?.get(key).cloned()
     }
 
     /// Renders Mermaid source to PNG at `scale` (clamped to 1 to 4) times its natural size.
+    ///
+    /// # Errors
+    /// As [`Renderer::svg`]; a picture over 40 million pixels is refused.
     pub async fn png(&self, source: &str, scale: u8) -> Result<Vec<u8>, RenderError> {
+        self.binary(Format::Png, scale.clamp(1, 4), source).await
+    }
+
+    /// Renders Mermaid source to a one-page PDF with vector text.
+    ///
+    /// # Errors
+    /// As [`Renderer::svg`].
+    pub async fn pdf(&self, source: &str) -> Result<Vec<u8>, RenderError> {
+        self.binary(Format::Pdf, 1, source).await
+    }
+
+    async fn binary(&self, format: Format, scale: u8, source: &str) -> Result<Vec<u8>, RenderError> {
+        let source = strip_bom(source);
         self.check_size(source)?;
-        // A cached error answers without a worker (the PNG itself is not cached).
-        let key: [u8; 32] = Sha256::digest(source.as_bytes()).into();
-        if let Some(Err(e)) = self.cache_get(&key) {
+        // A source whose SVG failed for a reason of its own answers without a worker (the
+        // image itself is not cached).
+        if let Some(Err(e)) = self.cache_get(&cache_key(Format::Svg, source)) {
             return Err(e);
         }
-        self.run(Format::Png, scale.clamp(1, 4), source).await
+        self.run(format, scale, source).await
     }
 
     fn check_size(&self, source: &str) -> Result<(), RenderError> {
@@ -304,11 +396,11 @@ impl Renderer {
 
     async fn run(&self, format: Format, scale: u8, source: &str) -> Result<Vec<u8>, RenderError> {
         let settings = &self.inner.settings;
+        let deadline = settings.deadline;
         let job = serde_json::to_vec(&Job {
             format,
             scale,
-            max_nodes: settings.max_nodes,
-            max_edges: settings.max_edges,
+            deadline_ms: u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
             max_memory: settings.max_memory as u64,
             source: source.to_owned(),
         })
@@ -342,9 +434,19 @@ impl Renderer {
                         line,
                         column,
                     }),
-                    Answer::TooComplex { nodes, edges } => {
-                        Err(RenderError::TooComplex { nodes, edges })
-                    }
+                    Answer::TooComplex {
+                        limit,
+                        actual,
+                        maximum,
+                    } => Err(RenderError::TooComplex {
+                        limit,
+                        actual,
+                        maximum,
+                    }),
+                    Answer::Timeout => Err(RenderError::Timeout),
+                    Answer::Unsupported { message } => Err(RenderError::FormatUnavailable(
+                        format!("{}.", capitalise(&message)),
+                    )),
                     Answer::Failed { message } => Err(RenderError::Unavailable(message)),
                 }
             }

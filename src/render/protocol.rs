@@ -1,5 +1,5 @@
 //! The framed messages between the server and its render workers: a 4-byte big-endian length
-//! and that many bytes, first a JSON header, then (for answers) the raw SVG or PNG bytes.
+//! and that many bytes, first a JSON header, then (for answers) the raw output bytes.
 
 use serde::{Deserialize, Serialize};
 
@@ -7,19 +7,28 @@ use serde::{Deserialize, Serialize};
 /// canvas is well below it).
 pub const MAX_FRAME: usize = 64 * 1024 * 1024;
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
+/// What a render produces.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
 pub enum Format {
+    /// Mermaid's own look: labels are HTML inside `<foreignObject>`, as mermaid.js draws them.
     Svg,
+    /// Text-only SVG (merman's resvg-safe pipeline) for viewers without HTML support.
+    PortableSvg,
     Png,
+    Pdf,
+    /// A Unicode text drawing, for the diagram kinds that have one.
+    Txt,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Job {
     pub format: Format,
+    /// PNG pixel density, 1 to 4.
     pub scale: u8,
-    pub max_nodes: usize,
-    pub max_edges: usize,
+    /// Milliseconds the renderer may work before it stops itself (merman's cooperative
+    /// deadline); the server's hard limit, which kills the worker, is a little longer.
+    pub deadline_ms: u64,
     /// Bytes of memory the render may allocate; 0 sets no limit of our own.
     #[serde(default)]
     pub max_memory: u64,
@@ -36,9 +45,18 @@ pub enum Answer {
         line: Option<u32>,
         column: Option<u32>,
     },
+    /// One of the renderer's resource limits (nodes, edges, label size, layout work, output
+    /// size) was passed.
     TooComplex {
-        nodes: usize,
-        edges: usize,
+        limit: String,
+        actual: u64,
+        maximum: u64,
+    },
+    /// The cooperative deadline passed.
+    Timeout,
+    /// The format does not exist for this kind of diagram (a text drawing of a pie chart).
+    Unsupported {
+        message: String,
     },
     Failed {
         message: String,

@@ -1,22 +1,26 @@
 //! A pass over rendered SVG that re-writes it from an allowlist, so no user text can carry
 //! script or load anything, however the SVG is later shown.
 //!
-//! Why this is needed even though the renderer escapes label text: it copies `click` targets
-//! into `href` verbatim (`click A "javascript:alert(1)"` becomes a live link), and it pastes
-//! `style`/`classDef`/`linkStyle` values into attributes without escaping, so
-//! `style A fill:red"/><script>…` injects arbitrary markup. Our own pages show SVG through
-//! `<img>` under a strict CSP, but the API hands the SVG to scripts that may inline it into
-//! an HTML page or open the file directly. So every tag is re-read and re-written: elements the
-//! renderer never emits are dropped with their content, `on*` handlers and namespace tricks are
-//! dropped, links keep only http(s)/relative targets, CSS may only reference `#fragments`, and
-//! comments, CDATA, doctypes and processing instructions (where XML and HTML parsers disagree)
-//! never reach the output. The output is canonical, quoted and escaped, so what a browser's
-//! parser sees is what this pass checked.
+//! Why this is needed even though the renderer sanitises labels itself (as mermaid.js does with
+//! DOMPurify): a renderer bug, or a future one, must not become script in someone's browser.
+//! Diagram text reaches `href`s (`click A "…"`), `style`/`classDef` values and HTML labels, and
+//! the SVG leaves Reef: our own pages show it through `<img>` under a strict CSP, but the API
+//! hands it to scripts that may inline it into an HTML page or open the file directly. So every
+//! tag is re-read and re-written: elements outside the allowlist are dropped with their content,
+//! `on*` handlers and namespace tricks are dropped, links keep only http(s)/relative targets,
+//! CSS may only reference `#fragments`, and comments, CDATA, doctypes and processing
+//! instructions (where XML and HTML parsers disagree) never reach the output. The output is
+//! canonical, quoted and escaped, so what a browser's parser sees is what this pass checked.
+//!
+//! Mermaid draws most labels as HTML inside `<foreignObject>` (mermaid-cli's SVG does too).
+//! Inside one, and only there, a small XHTML subset is allowed: text, line breaks,
+//! bold/italic/code and spans or paragraphs with safe inline styles. Each such subtree is put in
+//! the XHTML namespace explicitly, so it renders as HTML in a standalone `.svg` file too.
 
 use std::collections::HashSet;
 
-/// Elements the renderer emits (checked against mermaid-rs-renderer 0.3.1's `render.rs`), in
-/// their canonical SVG spelling. Anything else is dropped with its content.
+/// SVG elements the renderer emits (checked against merman-render 0.9.3's SVG writers), in
+/// their canonical spelling. Anything else is dropped with its content.
 const ELEMENTS: &[&str] = &[
     "svg",
     "g",
@@ -40,11 +44,38 @@ const ELEMENTS: &[&str] = &[
     "radialGradient",
     "stop",
     "clipPath",
+    "mask",
+    "pattern",
+    "use",
+    "switch",
+    "filter",
+    "feDropShadow",
+    "feGaussianBlur",
+    "feOffset",
+    "feFlood",
+    "feComposite",
+    "feMerge",
+    "feMergeNode",
+    "feBlend",
+    "feColorMatrix",
+    "foreignObject",
     "style",
 ];
 
+/// The XHTML allowed inside `<foreignObject>`: what mermaid's HTML labels are made of
+/// (`<div><span><p>`, `<br>`, markdown's `<strong>`/`<em>`, inline `<code>`). Anything else there
+/// (`img`, `iframe`, `input`, `a`, …) is dropped with its content.
+const XHTML_ELEMENTS: &[&str] = &[
+    "div", "span", "p", "br", "b", "strong", "i", "em", "code", "u", "s", "del", "ins", "sub",
+    "sup", "small", "mark", "pre",
+];
+
+/// HTML elements that never have content: written self-closed, and their end tags ignored.
+const VOID_ELEMENTS: &[&str] = &["br"];
+
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 const XLINK_NS: &str = "http://www.w3.org/1999/xlink";
+const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
 
 /// Returns the SVG with everything outside the allowlist removed. The output is always one
 /// well-formed `<svg>` element: elements are closed in the order they were opened (a stray or
@@ -93,7 +124,7 @@ pub fn sanitize_svg(svg: &str) -> String {
                 if skipped.eq_ignore_ascii_case(name) {
                     skipping = (depth > 1).then_some((skipped, depth - 1));
                 }
-            } else if let Some(canonical) = allowed_element(name)
+            } else if let Some(canonical) = allowed_element(name, in_html(&open))
                 && let Some(matching) = open.iter().rposition(|e| *e == canonical)
             {
                 for element in open.drain(matching..).rev() {
@@ -123,12 +154,23 @@ pub fn sanitize_svg(svg: &str) -> String {
                 }
                 continue;
             }
-            let Some(canonical) = allowed_element(tag.name) else {
+            let html = in_html(&open);
+            let Some(canonical) = allowed_element(tag.name, html) else {
                 if !tag.self_closing {
                     skipping = Some((tag.name, 1));
                 }
                 continue;
             };
+            if html {
+                // The subtree of a `<foreignObject>` is XHTML, and its root says so.
+                let parent_is_foreign = open.last() == Some(&"foreignObject");
+                let void = VOID_ELEMENTS.contains(&canonical);
+                write_html_start_tag(&mut out, canonical, &tag, parent_is_foreign, void);
+                if !tag.self_closing && !void {
+                    open.push(canonical);
+                }
+                continue;
+            }
             let is_root = open.is_empty();
             if is_root && (canonical != "svg" || seen_root) {
                 // Only one root, and it is an `<svg>`.
@@ -234,11 +276,59 @@ fn parse_attribute(s: &str) -> Option<(&str, &str, usize)> {
     Some((&s[..name_len], &after_eq[1..1 + value_len], used))
 }
 
-fn allowed_element(name: &str) -> Option<&'static str> {
-    ELEMENTS
+/// Whether the next element is inside a `<foreignObject>`, so XHTML rather than SVG.
+fn in_html(open: &[&str]) -> bool {
+    open.last()
+        .is_some_and(|e| *e == "foreignObject" || XHTML_ELEMENTS.contains(e))
+}
+
+fn allowed_element(name: &str, html: bool) -> Option<&'static str> {
+    let allowed = if html { XHTML_ELEMENTS } else { ELEMENTS };
+    allowed
         .iter()
         .find(|allowed| allowed.eq_ignore_ascii_case(name))
         .copied()
+}
+
+/// Writes an XHTML start tag: only `class`, `style` (safe CSS), `title`, `dir`, `lang` and
+/// `data-*`/`aria-*` attributes survive; the subtree root gets the XHTML namespace.
+fn write_html_start_tag(
+    out: &mut String,
+    element: &str,
+    tag: &Tag<'_>,
+    subtree_root: bool,
+    void: bool,
+) {
+    out.push('<');
+    out.push_str(element);
+    if subtree_root {
+        out.push_str(" xmlns=\"");
+        out.push_str(XHTML_NS);
+        out.push('"');
+    }
+    let mut written: HashSet<String> = HashSet::new();
+    for (name, value) in &tag.attributes {
+        let lower = name.to_ascii_lowercase();
+        let allowed = match lower.as_str() {
+            "class" | "title" | "dir" | "lang" => true,
+            "style" => safe_css(value),
+            other => other.starts_with("data-") || other.starts_with("aria-"),
+        };
+        if !allowed || !written.insert(lower.clone()) || !is_plain_name(&lower) {
+            continue;
+        }
+        out.push(' ');
+        out.push_str(&lower);
+        out.push_str("=\"");
+        push_escaped(out, value);
+        out.push('"');
+    }
+    out.push_str(if tag.self_closing || void { "/>" } else { ">" });
+}
+
+/// `data-x`/`aria-x` names are copied, so they must be plain XML names without a prefix.
+fn is_plain_name(name: &str) -> bool {
+    !name.contains(':') && name.chars().all(is_name_char)
 }
 
 fn write_start_tag(out: &mut String, element: &str, tag: &Tag<'_>, is_root: bool) {
@@ -327,11 +417,18 @@ fn safe_image(url: &str) -> bool {
 }
 
 /// CSS may not load anything or hide a keyword behind escapes: every `url(` must point at a
-/// `#fragment`, and no `@import`, backslash escapes or script-ish keywords.
+/// `#fragment`; no backslash escapes or script-ish keywords; and the only at-rules are the
+/// ones mermaid's stylesheets use (`@keyframes` for animated edges, `@media`, `@supports`), so
+/// no `@import`, `@font-face` or `@namespace`.
 fn safe_css(css: &str) -> bool {
     let lower = css.to_ascii_lowercase();
+    let safe_at_rules = lower.match_indices('@').all(|(at, _)| {
+        ["keyframes", "media", "supports"]
+            .iter()
+            .any(|rule| lower[at + 1..].starts_with(rule))
+    });
     if lower.contains('\\')
-        || lower.contains('@')
+        || !safe_at_rules
         || lower.contains('<')
         || ["expression", "javascript:", "behavior:", "-moz-binding"]
             .iter()
@@ -359,14 +456,28 @@ fn write_style<'a>(out: &mut String, tag: &Tag<'_>, rest: &'a str) -> &'a str {
     }) else {
         return "";
     };
-    let css = &rest[..end];
+    // In XML the stylesheet's text is read with its references decoded (merman writes a
+    // classDef's `.a>*` as `.a&gt;*`), so the check sees what a browser will.
+    let css = decode_entities(&rest[..end]);
     let after = rest[end..].find('>').map_or("", |e| &rest[end + e + 1..]);
-    if safe_css(css) && !css.contains('&') {
+    if safe_css(&css) {
         out.push_str("<style>");
-        out.push_str(css);
+        push_css(out, &css);
         out.push_str("</style>");
     }
     after
+}
+
+/// Writes checked CSS (which has no '<') as XML text: '&' escaped, and '>' escaped wherever
+/// it would close a `]]>`.
+fn push_css(out: &mut String, css: &str) {
+    for c in css.chars().filter(|c| xml_char(*c)) {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '>' if out.ends_with("]]") => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
 }
 
 /// Copies text, keeping well-formed character references and escaping any other '&', and
@@ -396,8 +507,10 @@ fn push_clean(out: &mut String, text: &str) {
     }
 }
 
+/// XML 1.0's `Char`: no control characters but tab and line breaks, and not U+FFFE/U+FFFF
+/// (merman copies both into labels unescaped; one makes the whole image unreadable).
 fn xml_char(c: char) -> bool {
-    !c.is_control() || matches!(c, '\t' | '\n' | '\r')
+    (!c.is_control() || matches!(c, '\t' | '\n' | '\r')) && !matches!(c, '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// The length of a predefined or numeric character reference at the start of `s` (which

@@ -8,8 +8,13 @@ use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 use std::sync::OnceLock;
 
-use mermaid_rs_renderer::{
-    DiagramKind, Graph, ParseError, RenderOptions, compute_layout, parse_mermaid_strict, render_svg,
+use std::time::Duration;
+
+use merman::svg::SvgPipeline;
+use merman::svg::export::{PdfOptions, RasterOptions};
+use merman::{
+    AsciiRequest, OperationControl, ParseOptions, PdfRequest, PngRequest, RenderError,
+    RenderOutput, RenderRequest, Renderer, SvgRequest,
 };
 
 use super::protocol::{Answer, Format, Job, MAX_FRAME};
@@ -40,210 +45,160 @@ fn write_frame(output: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
     output.write_all(bytes)
 }
 
-/// Turns the parser's error into a message without the position (the caller shows that) and
-/// a 1-based line and column where the parser knows them.
-fn parse_answer(source: &str, e: &ParseError) -> Answer {
-    let (message, line, column) = match e {
-        ParseError::UnexpectedToken {
-            line,
-            col,
-            found,
-            expected,
-        } => {
-            if let Some((message, line)) = unpositioned_error(source, *line, *col, found, expected)
-            {
-                (message, line, None)
-            } else {
-                let found: String = found.chars().take(60).collect();
-                (
-                    format!("unexpected '{found}'; expected {expected}"),
-                    Some(*line),
-                    Some(*col),
-                )
+/// One renderer per worker: it holds the parsed site defaults and is reused by every job.
+fn renderer() -> &'static Renderer {
+    static RENDERER: OnceLock<Renderer> = OnceLock::new();
+    RENDERER.get_or_init(|| Renderer::new().with_parse_options(ParseOptions::strict()))
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `source`.
+fn position(source: &str, offset: usize) -> (u32, u32) {
+    let offset = offset.min(source.len());
+    let before = source.get(..offset).unwrap_or(source);
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |l| l.chars().count())
+        + 1;
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(column).unwrap_or(u32::MAX),
+    )
+}
+
+/// Strips what merman's message repeats of the position, so the caller shows it once: the
+/// parser's own "Parse error on line 3:" prefix and the source excerpt with its caret.
+fn parse_message(message: &str) -> String {
+    let message = message
+        .strip_prefix("Diagram parse error (")
+        .and_then(|rest| rest.split_once("): "))
+        .map_or(message, |(_, rest)| rest);
+    let mut lines = message.lines().map(str::trim).filter(|l| !l.is_empty());
+    let mut text = lines.next().unwrap_or("").to_owned();
+    if let Some(rest) = strip_line_prefix(&text) {
+        // "Parse error on line 3:" is followed by the excerpt, its caret, then the reason.
+        text = if rest.is_empty() {
+            lines.last().unwrap_or("").to_owned()
+        } else {
+            rest.to_owned()
+        };
+    }
+    let text = text.trim_end_matches(['.', ':']).trim();
+    if text.is_empty() {
+        "the diagram could not be read".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+fn strip_line_prefix(text: &str) -> Option<&str> {
+    let rest = text
+        .strip_prefix("Parse error on line ")
+        .or_else(|| text.strip_prefix("Syntax error on line "))?;
+    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    Some(rest[digits..].trim_start_matches(':').trim())
+}
+
+/// Turns merman's error into our answer.
+fn error_answer(source: &str, error: &RenderError) -> Answer {
+    match error {
+        RenderError::NoDiagram => Answer::Parse {
+            message: "no diagram type found; start with a header such as `flowchart LR` or `sequenceDiagram`".into(),
+            line: Some(1),
+            column: None,
+        },
+        RenderError::Parse(diagnostic) => {
+            let details = diagnostic.terminal_diagnostic_details();
+            let (line, column) = match details.span {
+                Some(span) => {
+                    // "Unexpected end of input" points past the final newline; the user means
+                    // the end of the last line they wrote.
+                    let (line, column) = position(source, span.start.min(source.trim_end().len()));
+                    (Some(line), Some(column))
+                }
+                None => (None, None),
+            };
+            Answer::Parse {
+                message: parse_message(&diagnostic.terminal_safe_message()),
+                line,
+                column,
             }
         }
-        ParseError::UnknownParticipant {
-            name,
-            line,
-            candidates,
-        } => {
-            let hint = candidates
-                .first()
-                .map(|c| format!("; did you mean '{c}'?"))
-                .unwrap_or_default();
-            (
-                format!("unknown participant '{name}'{hint}"),
-                Some(*line),
-                None,
-            )
-        }
-        ParseError::UnclosedSubgraph { opened_at } => (
-            "this block is never closed; add a matching `end`".to_owned(),
-            Some(*opened_at),
-            None,
-        ),
-        ParseError::InvalidDirective {
-            line,
-            col,
-            directive,
-            reason,
-        } => (
-            format!("invalid `{directive}` directive: {reason}"),
-            Some(*line),
-            Some(*col),
-        ),
-        other => (other.to_string(), None, None),
-    };
-    Answer::Parse {
-        message,
-        line,
-        column,
-    }
-}
-
-/// `parse_mermaid_strict` reports the inner parser's errors as an unexpected token at 1:1
-/// whose "token" is the whole first line, which would point the user at the wrong place. For
-/// those, returns the inner message and the line it names, if it can be found.
-fn unpositioned_error(
-    source: &str,
-    line: u32,
-    col: u32,
-    found: &str,
-    expected: &str,
-) -> Option<(String, Option<u32>)> {
-    let first = source
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("<empty>");
-    if line != 1 || col != 1 || found != first {
-        return None;
-    }
-    let numbered = || (1u32..).zip(source.lines());
-    let line = if let Some((_, fragment)) = expected.rsplit_once(": ")
-        && !fragment.trim().is_empty()
-    {
-        // "invalid flowchart edge syntax: A-->"
-        numbered()
-            .find(|(_, l)| l.trim() == fragment.trim())
-            .map(|(n, _)| n)
-    } else if expected.contains("header") {
-        numbered()
-            .find(|(_, l)| !l.trim().is_empty())
-            .map(|(n, _)| n)
-    } else {
-        None
-    };
-    Some((expected.to_owned(), line))
-}
-
-/// How big a diagram is for layout: the boxes it places (nodes, subgraphs, and the
-/// kind-specific items some kinds keep outside `nodes`) and the connections it routes. Each
-/// item is counted once: sequence participants, gantt tasks, mindmap and quadrant items are
-/// already in `nodes`.
-fn diagram_size(graph: &Graph) -> (usize, usize) {
-    let nodes = graph.nodes.len()
-        + graph.subgraphs.len()
-        + graph.pie_slices.len()
-        + graph.gitgraph.commits.len()
-        + graph.gitgraph.branches.len()
-        + graph.c4.shapes.len()
-        + graph.c4.boundaries.len()
-        + graph
-            .timeline
-            .events
-            .iter()
-            .map(|e| 1 + e.events.len())
-            .sum::<usize>()
-        + graph.xychart.x_axis_categories.len()
-        + graph
-            .xychart
-            .series
-            .iter()
-            .map(|s| s.values.len())
-            .sum::<usize>();
-    let edges = graph.edges.len() + graph.c4.rels.len();
-    (nodes, edges)
-}
-
-/// How many times the node and edge limits a diagram kind may use. The limits are set by the
-/// graph layouts (flowchart, class, state, ER, requirement, packet, sequence, journey, git),
-/// whose time grows with the square of the size or worse. These kinds lay out in linear time:
-/// 2,400 items of each took at most 0.35 s here (C4 with 2,400 relations; mindmap, kanban,
-/// timeline, gantt, sankey, architecture, treemap, quadrant, pie, xychart all under 0.1 s).
-fn limit_multiplier(kind: DiagramKind) -> usize {
-    match kind {
-        DiagramKind::Pie
-        | DiagramKind::Gantt
-        | DiagramKind::Timeline
-        | DiagramKind::XYChart
-        | DiagramKind::Quadrant
-        | DiagramKind::Kanban
-        | DiagramKind::Block
-        | DiagramKind::Treemap
-        | DiagramKind::Radar
-        | DiagramKind::Sankey
-        | DiagramKind::Mindmap
-        | DiagramKind::C4
-        | DiagramKind::Architecture => 8,
-        _ => 1,
-    }
-}
-
-/// System fonts are found and indexed once per worker, not per PNG: it reads every font file.
-fn png_options() -> &'static resvg::usvg::Options<'static> {
-    static OPTIONS: OnceLock<resvg::usvg::Options<'static>> = OnceLock::new();
-    OPTIONS.get_or_init(|| {
-        let mut options = resvg::usvg::Options::default();
-        options.fontdb_mut().load_system_fonts();
-        options
-    })
-}
-
-fn rasterise(svg: &str, scale: u8) -> Result<Vec<u8>, String> {
-    let tree = resvg::usvg::Tree::from_str(svg, png_options()).map_err(|e| e.to_string())?;
-    let scale = f32::from(scale.clamp(1, 4));
-    let size = tree.size().to_int_size();
-    let width = (size.width() as f32 * scale).ceil() as u32;
-    let height = (size.height() as f32 * scale).ceil() as u32;
-    if u64::from(width) * u64::from(height) > MAX_PIXELS {
-        return Err(format!(
-            "the PNG would be {width}×{height} pixels; use a smaller scale or export SVG"
-        ));
-    }
-    let mut pixmap = resvg::tiny_skia::Pixmap::new(width.max(1), height.max(1))
-        .ok_or_else(|| "could not allocate the image".to_owned())?;
-    pixmap.fill(resvg::tiny_skia::Color::WHITE);
-    resvg::render(
-        &tree,
-        resvg::tiny_skia::Transform::from_scale(scale, scale),
-        &mut pixmap.as_mut(),
-    );
-    pixmap.encode_png().map_err(|e| e.to_string())
-}
-
-/// Renders one job. Size is checked after parsing and before layout, which is where the time
-/// goes.
-fn render(job: &Job) -> (Answer, Vec<u8>) {
-    let parsed = match parse_mermaid_strict(&job.source) {
-        Ok(p) => p,
-        Err(e) => return (parse_answer(&job.source, &e), Vec::new()),
-    };
-    let graph = &parsed.graph;
-    let (nodes, edges) = diagram_size(graph);
-    let scale = limit_multiplier(graph.kind);
-    if nodes > job.max_nodes.saturating_mul(scale) || edges > job.max_edges.saturating_mul(scale) {
-        return (Answer::TooComplex { nodes, edges }, Vec::new());
-    }
-    let options = RenderOptions::default();
-    let layout = compute_layout(graph, &options.theme, &options.layout);
-    let svg = sanitize_svg(&render_svg(&layout, &options.theme, &options.layout));
-    match job.format {
-        Format::Svg => (Answer::Ok, svg.into_bytes()),
-        Format::Png => match rasterise(&svg, job.scale) {
-            Ok(png) => (Answer::Ok, png),
-            Err(message) => (Answer::Failed { message }, Vec::new()),
+        RenderError::Cancelled(_) => Answer::Timeout,
+        RenderError::ResourceLimitExceeded(limit) => Answer::TooComplex {
+            limit: limit.id.to_owned(),
+            actual: limit.actual,
+            maximum: limit.maximum,
         },
+        RenderError::Ascii(e) => Answer::Unsupported {
+            message: e.to_string(),
+        },
+        RenderError::UnsupportedTarget(what) => Answer::Unsupported {
+            message: format!("{what} is not available"),
+        },
+        other => Answer::Failed {
+            message: other.to_string(),
+        },
+    }
+}
+
+fn svg_request(format: Format) -> SvgRequest {
+    SvgRequest {
+        pipeline: (format != Format::Svg).then(SvgPipeline::resvg_safe),
+        ..SvgRequest::default()
+    }
+}
+
+/// Renders one job through merman, under its cooperative deadline.
+fn render(job: &Job) -> Result<Vec<u8>, RenderError> {
+    let control = OperationControl::new().with_deadline(Duration::from_millis(job.deadline_ms));
+    let source = job.source.as_str();
+    let output = match job.format {
+        Format::Svg | Format::PortableSvg => {
+            RenderRequest::svg(source, control, svg_request(job.format))
+        }
+        Format::Png => RenderRequest::png(
+            source,
+            control,
+            PngRequest {
+                svg: svg_request(Format::PortableSvg),
+                options: RasterOptions::default()
+                    .with_scale(f32::from(job.scale.clamp(1, 4)))
+                    .with_max_pixels(MAX_PIXELS)
+                    .with_background("white"),
+            },
+        ),
+        Format::Pdf => RenderRequest::pdf(
+            source,
+            control,
+            PdfRequest {
+                svg: svg_request(Format::PortableSvg),
+                options: PdfOptions::default(),
+            },
+        ),
+        Format::Txt => RenderRequest::ascii(
+            source,
+            control,
+            AsciiRequest {
+                options: merman::ascii::AsciiRenderOptions::unicode(),
+                ..AsciiRequest::default()
+            },
+        ),
+    };
+    match renderer().render(output)? {
+        RenderOutput::Svg(Some(svg)) => Ok(sanitize_svg(svg.svg()).into_bytes()),
+        RenderOutput::Png(Some(png)) => Ok(png.bytes),
+        RenderOutput::Pdf(Some(pdf)) => Ok(pdf.bytes),
+        RenderOutput::Ascii(Some(text)) => Ok(text.text.into_bytes()),
+        _ => Err(RenderError::NoDiagram),
+    }
+}
+
+fn answer(job: &Job) -> (Answer, Vec<u8>) {
+    match render(job) {
+        Ok(bytes) => (Answer::Ok, bytes),
+        Err(e) => (error_answer(&job.source, &e), Vec::new()),
     }
 }
 
@@ -256,7 +211,7 @@ fn serve_jobs() -> std::io::Result<()> {
         let (answer, body) = match serde_json::from_slice::<Job>(&frame) {
             Ok(job) => {
                 limit_memory(job.max_memory);
-                std::panic::catch_unwind(AssertUnwindSafe(|| render(&job))).unwrap_or_else(|_| {
+                std::panic::catch_unwind(AssertUnwindSafe(|| answer(&job))).unwrap_or_else(|_| {
                     (
                         Answer::Failed {
                             message: "the renderer crashed on this diagram".into(),

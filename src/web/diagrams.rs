@@ -36,8 +36,9 @@ pub fn validate(title: &str, source: &str) -> Result<(String, String), String> {
             "Keep the title to {MAX_TITLE_CHARS} characters or fewer."
         ));
     }
-    // Browsers submit textareas with CRLF; store the text the way it was typed.
-    let source = source.replace("\r\n", "\n");
+    // Browsers submit textareas with CRLF; store the text the way it was typed, without the
+    // byte-order mark some editors put first.
+    let source = crate::render::strip_bom(source).replace("\r\n", "\n");
     if source.trim().is_empty() {
         return Err("The Mermaid source is empty.".into());
     }
@@ -142,10 +143,13 @@ impl From<&RenderError> for RenderProblem {
             }),
             _ => None,
         };
-        Self {
-            message: e.to_string(),
-            location,
-        }
+        // The position is shown once, beside the sentence, not inside it as well.
+        let message = if location.is_some() {
+            e.detail()
+        } else {
+            e.to_string()
+        };
+        Self { message, location }
     }
 }
 
@@ -640,7 +644,8 @@ pub async fn preview(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 axum::Json(serde_json::json!({
                     "error": e.code(),
-                    "message": e.to_string(),
+                    // The page shows the position beside the sentence.
+                    "message": e.detail(),
                     "line": line,
                     "column": column,
                 })),
