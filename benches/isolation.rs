@@ -47,7 +47,10 @@ async fn main() {
     let (server, _browser, api) = support::server().await;
     // 3,000 labelled edges among 150 nodes: seconds of layout, stopped by the deadline.
     let slow: String = std::iter::once("flowchart TD\n".to_owned())
-        .chain((0..3_000).map(|i| format!("  n{} -->|e{i}| n{}\n", (i * 37) % 150, (i * 91 + 7) % 150)))
+        .chain(
+            (0..3_000)
+                .map(|i| format!("  n{} -->|e{i}| n{}\n", (i * 37) % 150, (i * 91 + 7) % 150)),
+        )
         .collect();
     // Warm: the connection, a worker.
     api.request(reqwest::Method::POST, "/api/render")

@@ -31,7 +31,9 @@ impl Facts {
                     .entry(node.tag_name().name().to_owned())
                     .or_insert(0) += 1;
             } else if let Some(t) = node.text()
-                && node.parent_element().is_some_and(|p| p.tag_name().name() != "style")
+                && node
+                    .parent_element()
+                    .is_some_and(|p| p.tag_name().name() != "style")
             {
                 text.push_str(t);
                 text.push('\n');
@@ -118,7 +120,11 @@ const CORPUS: &[Case] = &[
     Case {
         name: "journey",
         source: include_str!("../bench/corpus/journey.mmd"),
-        texts: &["Sharing a diagram with a colleague", "Open the editor", "Fix a syntax error"],
+        texts: &[
+            "Sharing a diagram with a colleague",
+            "Open the editor",
+            "Fix a syntax error",
+        ],
         at_least: &[("rect", 3)],
     },
     Case {
@@ -190,7 +196,12 @@ const CORPUS: &[Case] = &[
     Case {
         name: "timeline",
         source: include_str!("../bench/corpus/timeline.mmd"),
-        texts: &["History of a diagram studio", "2024", "First prototype", "MCP endpoint"],
+        texts: &[
+            "History of a diagram studio",
+            "2024",
+            "First prototype",
+            "MCP endpoint",
+        ],
         at_least: &[("line", 1)],
     },
     Case {
@@ -283,7 +294,10 @@ async fn every_kind_in_the_corpus_renders_with_its_labels() {
         for (element, min) in case.at_least {
             let n = facts.count(element);
             if n < *min {
-                failures.push(format!("{}: {n} <{element}>, expected at least {min}", case.name));
+                failures.push(format!(
+                    "{}: {n} <{element}>, expected at least {min}",
+                    case.name
+                ));
             }
         }
     }
@@ -292,9 +306,16 @@ async fn every_kind_in_the_corpus_renders_with_its_labels() {
 
 #[tokio::test]
 async fn an_edge_label_with_a_semicolon_is_one_edge_between_two_nodes() {
-    let svg = renderer().svg("flowchart LR\n  A -->|x;y| B\n").await.unwrap();
+    let svg = renderer()
+        .svg("flowchart LR\n  A -->|x;y| B\n")
+        .await
+        .unwrap();
     let facts = Facts::of(&svg);
-    assert!(!facts.text.contains("|x") && !facts.text.contains("y|"), "{}", facts.text);
+    assert!(
+        !facts.text.contains("|x") && !facts.text.contains("y|"),
+        "{}",
+        facts.text
+    );
     let doc = roxmltree::Document::parse(&svg).unwrap();
     let class_count = |class: &str| {
         doc.descendants()
@@ -327,7 +348,10 @@ async fn themes_from_directives_and_front_matter_change_the_drawing() {
         .svg("%%{init: {\"theme\": \"base\", \"themeVariables\": {\"primaryColor\": \"#ff0000\"}}}%%\nflowchart LR\n  A --> B\n")
         .await
         .unwrap();
-    assert!(red.to_lowercase().contains("#ff0000"), "themeVariables are applied");
+    assert!(
+        red.to_lowercase().contains("#ff0000"),
+        "themeVariables are applied"
+    );
 }
 
 #[tokio::test]
@@ -364,7 +388,10 @@ async fn the_svg_keeps_mermaids_html_labels_in_the_xhtml_namespace() {
         .descendants()
         .filter(|n| n.tag_name().name() == "foreignObject")
         .collect();
-    assert!(!labels.is_empty(), "labels are HTML, as mermaid.js draws them");
+    assert!(
+        !labels.is_empty(),
+        "labels are HTML, as mermaid.js draws them"
+    );
     for label in labels {
         for child in label.children().filter(|c| c.is_element()) {
             assert_eq!(
@@ -385,23 +412,27 @@ async fn portable_svg_has_no_html_and_keeps_the_labels() {
         .unwrap();
     let facts = Facts::of(&svg);
     assert_eq!(facts.count("foreignObject"), 0, "{svg}");
-    assert!(facts.text.contains("Start") && facts.text.contains("Done"), "{}", facts.text);
+    assert!(
+        facts.text.contains("Start") && facts.text.contains("Done"),
+        "{}",
+        facts.text
+    );
 }
 
 #[tokio::test]
 async fn text_drawings_exist_for_flowcharts_and_sequences_and_say_so_otherwise() {
     let r = renderer();
     let flow = r.txt("flowchart LR\n  A -->|x;y| B\n").await.unwrap();
-    assert!(flow.contains('A') && flow.contains("x;y") && flow.contains('│'), "{flow}");
+    assert!(
+        flow.contains('A') && flow.contains("x;y") && flow.contains('│'),
+        "{flow}"
+    );
     let seq = r
         .txt("sequenceDiagram\n  A->>B: hi\n  B--)A: back\n")
         .await
         .unwrap();
     assert!(seq.contains("hi") && seq.contains("back"), "{seq}");
-    let err = r
-        .txt("pie\n  \"a\" : 1\n  \"b\" : 2\n")
-        .await
-        .unwrap_err();
+    let err = r.txt("pie\n  \"a\" : 1\n  \"b\" : 2\n").await.unwrap_err();
     assert!(matches!(err, RenderError::FormatUnavailable(_)), "{err:?}");
     assert_eq!(err.code(), "format_unavailable");
 }

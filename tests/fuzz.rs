@@ -316,7 +316,10 @@ fn is_inert(svg: &str) -> Result<(), String> {
     let doc = roxmltree::Document::parse(svg).map_err(|e| format!("not well-formed: {e}"))?;
     for node in doc.descendants().filter(|n| n.is_element()) {
         let name = node.tag_name().name().to_ascii_lowercase();
-        if ["script", "iframe", "object", "embed", "img", "input", "form"].contains(&name.as_str())
+        if [
+            "script", "iframe", "object", "embed", "img", "input", "form",
+        ]
+        .contains(&name.as_str())
         {
             return Err(format!("has a <{name}> element"));
         }

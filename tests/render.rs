@@ -31,7 +31,11 @@ fn fan_in(edges: usize) -> String {
 fn dense(edges: usize) -> String {
     let mut s = String::from("flowchart TD\n");
     for i in 0..edges {
-        s.push_str(&format!("  n{} -->|e{i}| n{}\n", (i * 37) % 150, (i * 91 + 7) % 150));
+        s.push_str(&format!(
+            "  n{} -->|e{i}| n{}\n",
+            (i * 37) % 150,
+            (i * 91 + 7) % 150
+        ));
     }
     s
 }
@@ -73,7 +77,14 @@ async fn a_parse_error_carries_line_and_column_once() {
     assert_eq!(err.code(), "parse_error");
     assert!(line.is_some() && column.is_some(), "{err:?}");
     let text = err.to_string();
-    assert!(text.starts_with(&format!("Line {}, column {}: ", line.unwrap(), column.unwrap())), "{text}");
+    assert!(
+        text.starts_with(&format!(
+            "Line {}, column {}: ",
+            line.unwrap(),
+            column.unwrap()
+        )),
+        "{text}"
+    );
     // One position per message: the sentence after it does not repeat it.
     let detail = err.detail();
     assert!(!detail.to_lowercase().contains("line "), "{detail}");
@@ -123,7 +134,10 @@ async fn diagrams_within_mermaid_js_defaults_are_never_refused() {
     let mut long = String::from("flowchart LR\n");
     let mut i = 0;
     while long.len() < 49_000 {
-        long.push_str(&format!("  a{i}[\"a label of some length {i}\"] --> a{}\n", i + 1));
+        long.push_str(&format!(
+            "  a{i}[\"a label of some length {i}\"] --> a{}\n",
+            i + 1
+        ));
         i += 1;
     }
     assert!(long.chars().count() <= 50_000);
@@ -158,7 +172,10 @@ async fn a_slow_render_stops_at_the_renderers_deadline_and_keeps_its_worker() {
     let took = started.elapsed();
     assert!(matches!(err, RenderError::Timeout), "{err:?}");
     assert_eq!(err.code(), "render_timeout");
-    assert!(took < Duration::from_secs(5), "stopped near the deadline: {took:?}");
+    assert!(
+        took < Duration::from_secs(5),
+        "stopped near the deadline: {took:?}"
+    );
     assert_eq!(r.worker_pids(), pids, "the same worker carries on");
     assert!(r.svg("flowchart LR\n  after --> deadline\n").await.is_ok());
 }

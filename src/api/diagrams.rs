@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::ExportOptions;
 use super::auth::ApiCaller;
 use super::body::{ApiJson, JsonOrText};
 use super::error::{ApiError, ApiResult};
@@ -14,7 +15,6 @@ use super::openapi::{
     BadRequest, Forbidden, Invalid, NotFound, PreconditionFailed, RateLimited, RenderFailed,
     TooLarge, Unauthorized, UnsupportedMediaType,
 };
-use super::ExportOptions;
 use super::rfc3339;
 use crate::auth::secret;
 use crate::db::diagrams::{self as db, Cursor, Diagram, Saved};

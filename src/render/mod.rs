@@ -352,7 +352,12 @@ impl Renderer {
         self.binary(Format::Pdf, 1, source).await
     }
 
-    async fn binary(&self, format: Format, scale: u8, source: &str) -> Result<Vec<u8>, RenderError> {
+    async fn binary(
+        &self,
+        format: Format,
+        scale: u8,
+        source: &str,
+    ) -> Result<Vec<u8>, RenderError> {
         let source = strip_bom(source);
         self.check_size(source)?;
         // A source whose SVG failed for a reason of its own answers without a worker (the

@@ -56,11 +56,7 @@ fn position(source: &str, offset: usize) -> (u32, u32) {
     let offset = offset.min(source.len());
     let before = source.get(..offset).unwrap_or(source);
     let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .map_or(0, |l| l.chars().count())
-        + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (
         u32::try_from(line).unwrap_or(u32::MAX),
         u32::try_from(column).unwrap_or(u32::MAX),
@@ -96,7 +92,9 @@ fn strip_line_prefix(text: &str) -> Option<&str> {
     let rest = text
         .strip_prefix("Parse error on line ")
         .or_else(|| text.strip_prefix("Syntax error on line "))?;
-    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
     Some(rest[digits..].trim_start_matches(':').trim())
 }
 
