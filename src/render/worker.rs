@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use merman::svg::SvgPipeline;
-use merman::svg::export::{PdfOptions, RasterOptions};
+use merman::svg::export::{PdfOptions, RasterOptions, RasterSizeLimit};
 use merman::{
     AsciiRequest, OperationControl, ParseOptions, PdfRequest, PngRequest, RenderError,
     RenderOutput, RenderRequest, Renderer, SvgRequest,
@@ -75,7 +75,7 @@ fn parse_message(message: &str) -> String {
     if let Some(rest) = strip_line_prefix(&text) {
         // "Parse error on line 3:" is followed by the excerpt, its caret, then the reason.
         text = if rest.is_empty() {
-            lines.last().unwrap_or("").to_owned()
+            lines.next_back().unwrap_or("").to_owned()
         } else {
             rest.to_owned()
         };
@@ -163,7 +163,7 @@ fn render(job: &Job) -> Result<Vec<u8>, RenderError> {
                 svg: svg_request(Format::PortableSvg),
                 options: RasterOptions::default()
                     .with_scale(f32::from(job.scale.clamp(1, 4)))
-                    .with_max_pixels(MAX_PIXELS)
+                    .with_size_limit(RasterSizeLimit::new(None, None, Some(MAX_PIXELS)))
                     .with_background("white"),
             },
         ),
