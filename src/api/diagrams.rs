@@ -314,9 +314,9 @@ pub async fn get(
     match ext.as_str() {
         "svg" => export_svg(&state, &headers, &d, options).await,
         "png" => export_png(&state, &headers, &d, options).await,
-        "pdf" => export_pdf(&state, &headers, &d).await,
-        "txt" => export_txt(&state, &headers, &d).await,
-        "mmd" => export_mmd(&state, &headers, &d).await,
+        "pdf" => export_pdf(&state, &headers, &d, options).await,
+        "txt" => export_txt(&state, &headers, &d, options).await,
+        "mmd" => export_mmd(&state, &headers, &d, options).await,
         _ => Err(ApiError::NotFound),
     }
 }
@@ -405,8 +405,12 @@ async fn export_png(
         (status = 503, response = RenderFailed),
     )
 )]
-async fn export_pdf(state: &AppState, headers: &HeaderMap, d: &Diagram) -> ApiResult<Response> {
-    let options = ExportOptions::parse(None, None)?;
+async fn export_pdf(
+    state: &AppState,
+    headers: &HeaderMap,
+    d: &Diagram,
+    options: ExportOptions,
+) -> ApiResult<Response> {
     super::export(state, &d.source, &d.id, "pdf", options, Some(headers)).await
 }
 
@@ -430,8 +434,12 @@ async fn export_pdf(state: &AppState, headers: &HeaderMap, d: &Diagram) -> ApiRe
         (status = 503, response = RenderFailed),
     )
 )]
-async fn export_txt(state: &AppState, headers: &HeaderMap, d: &Diagram) -> ApiResult<Response> {
-    let options = ExportOptions::parse(None, None)?;
+async fn export_txt(
+    state: &AppState,
+    headers: &HeaderMap,
+    d: &Diagram,
+    options: ExportOptions,
+) -> ApiResult<Response> {
     super::export(state, &d.source, &d.id, "txt", options, Some(headers)).await
 }
 
@@ -452,8 +460,12 @@ async fn export_txt(state: &AppState, headers: &HeaderMap, d: &Diagram) -> ApiRe
         (status = 429, response = RateLimited),
     )
 )]
-async fn export_mmd(state: &AppState, headers: &HeaderMap, d: &Diagram) -> ApiResult<Response> {
-    let options = ExportOptions::parse(None, None)?;
+async fn export_mmd(
+    state: &AppState,
+    headers: &HeaderMap,
+    d: &Diagram,
+    options: ExportOptions,
+) -> ApiResult<Response> {
     super::export(state, &d.source, &d.id, "mmd", options, Some(headers)).await
 }
 

@@ -227,18 +227,16 @@ impl Worker {
     }
 }
 
+/// Text output (SVG or a text drawing), or why there is none; also what the cache holds, for
+/// errors that depend on the source alone.
 type SvgResult = Result<Arc<str>, RenderError>;
-
-/// A cached outcome: text output (SVG or a text drawing) or an error that depends on the source
-/// alone.
-type Cached = Result<Arc<str>, RenderError>;
 
 struct Inner {
     settings: RenderSettings,
     slots: Semaphore,
     idle: Mutex<Vec<Worker>>,
     live: LivePids,
-    cache: Mutex<lru::LruCache<[u8; 32], Cached>>,
+    cache: Mutex<lru::LruCache<[u8; 32], SvgResult>>,
 }
 
 /// The render pool. Cheap to clone.
@@ -332,7 +330,7 @@ impl Renderer {
         result
     }
 
-    fn cache_get(&self, key: &[u8; 32]) -> Option<Cached> {
+    fn cache_get(&self, key: &[u8; 32]) -> Option<SvgResult> {
         self.inner.cache.lock().ok()?.get(key).cloned()
     }
 
