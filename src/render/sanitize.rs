@@ -73,6 +73,13 @@ const XHTML_ELEMENTS: &[&str] = &[
 /// HTML elements that never have content: written self-closed, and their end tags ignored.
 const VOID_ELEMENTS: &[&str] = &["br"];
 
+/// HTML elements that never have an end tag (WHATWG HTML, "void elements"). Dropping one
+/// drops only its tag: waiting for its end would drop everything after it.
+const HTML_VOID_ELEMENTS: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+    "wbr",
+];
+
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 const XLINK_NS: &str = "http://www.w3.org/1999/xlink";
 const XHTML_NS: &str = "http://www.w3.org/1999/xhtml";
@@ -123,10 +130,19 @@ pub fn sanitize_svg(svg: &str) -> String {
             if let Some((skipped, depth)) = skipping {
                 if skipped.eq_ignore_ascii_case(name) {
                     skipping = (depth > 1).then_some((skipped, depth - 1));
+                    rest = &after[end..];
+                    continue;
                 }
-            } else if let Some(canonical) = allowed_element(name, in_html(&open))
-                && let Some(matching) = open.iter().rposition(|e| *e == canonical)
-            {
+                // An end tag of an element open around the dropped one ends the drop too:
+                // a dropped element left open (`<img>` in a label) cannot swallow the rest.
+                let closes_ancestor = open.iter().any(|e| e.eq_ignore_ascii_case(name));
+                if !closes_ancestor {
+                    rest = &after[end..];
+                    continue;
+                }
+                skipping = None;
+            }
+            if let Some(matching) = open.iter().rposition(|e| e.eq_ignore_ascii_case(name)) {
                 for element in open.drain(matching..).rev() {
                     out.push_str("</");
                     out.push_str(element);
@@ -156,7 +172,10 @@ pub fn sanitize_svg(svg: &str) -> String {
             }
             let html = in_html(&open);
             let Some(canonical) = allowed_element(tag.name, html) else {
-                if !tag.self_closing {
+                let void = HTML_VOID_ELEMENTS
+                    .iter()
+                    .any(|v| v.eq_ignore_ascii_case(tag.name));
+                if !tag.self_closing && !void {
                     skipping = Some((tag.name, 1));
                 }
                 continue;
@@ -347,6 +366,12 @@ fn write_start_tag(out: &mut String, element: &str, tag: &Tag<'_>, is_root: bool
         push_escaped(out, value);
         out.push('"');
         written.insert(lower);
+    }
+    // A standalone `.svg` file is only an image in the SVG namespace.
+    if is_root && !written.contains("xmlns") {
+        out.push_str(" xmlns=\"");
+        out.push_str(SVG_NS);
+        out.push('"');
     }
     // The renderer writes `xlink:href` on C4 icons without always declaring the prefix.
     if is_root && !written.contains("xmlns:xlink") {
@@ -670,10 +695,29 @@ mod tests {
     fn injected_markup_is_dropped_with_its_content() {
         let svg = r#"<svg><rect fill="red"/><script>alert(1)</script><foreignObject><img src=x onerror=alert(2)></foreignObject><set attributeName="href" to="javascript:alert(3)"/><SCRIPT>alert(4)</SCRIPT><text>ok</text></svg>"#;
         let clean = sanitize_svg(svg);
-        for bad in ["script", "alert", "foreignObject", "img", "set"] {
+        for bad in ["script", "alert", "img", "<set", "onerror"] {
             assert!(!clean.to_ascii_lowercase().contains(bad), "{bad}: {clean}");
         }
+        assert!(clean.contains("<foreignObject></foreignObject>"), "{clean}");
         assert!(clean.contains("<text>ok</text>"), "{clean}");
+    }
+
+    #[test]
+    fn label_html_keeps_its_shape_and_namespace() {
+        let svg = r#"<svg><g><foreignObject width="10"><div style="display: table-cell"><span class="nodeLabel">a<br>b</span></div></foreignObject></g><text>ok</text></svg>"#;
+        assert_eq!(
+            sanitize_svg(svg),
+            r#"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"><g><foreignObject width="10"><div xmlns="http://www.w3.org/1999/xhtml" style="display: table-cell"><span class="nodeLabel">a<br/>b</span></div></foreignObject></g><text>ok</text></svg>"#
+        );
+    }
+
+    #[test]
+    fn an_unclosed_dropped_element_ends_with_its_parent() {
+        let svg = r#"<svg><g><foreignObject><div><iframe><p>x</div></foreignObject><unknown></g><text>ok</text></svg>"#;
+        let clean = sanitize_svg(svg);
+        assert!(!clean.contains("iframe"), "{clean}");
+        assert!(!clean.contains("unknown"), "{clean}");
+        assert!(clean.ends_with("<text>ok</text></svg>"), "{clean}");
     }
 
     #[test]
