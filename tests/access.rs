@@ -69,6 +69,8 @@ PATCH  /api/diagrams/{id}                 401   401   404   404   403s  200   40
 DELETE /api/diagrams/{id}                 401   401   404   404   403s  204   401   401   204   403c
 GET    /api/diagrams/{id}.svg             401   401   404   404   200   200   401   401   200   200
 GET    /api/diagrams/{id}.png             401   401   404   404   200   200   401   401   200   200
+GET    /api/diagrams/{id}.pdf             401   401   404   404   200   200   401   401   200   200
+GET    /api/diagrams/{id}.txt             401   401   404   404   200   200   401   401   200   200
 GET    /api/diagrams/{id}.mmd             401   401   404   404   200   200   401   401   200   200
 POST   /api/diagrams/{id}/restore         401   401   404   404   403s  200   401   401   200   403c
 POST   /api/diagrams/{id}/share           401   401   404   404   403s  200   401   401   200   403c
@@ -124,6 +126,8 @@ PATCH  /api/diagrams/{id}                 401   401   401   401
 DELETE /api/diagrams/{id}                 401   401   401   401
 GET    /api/diagrams/{id}.svg             401   401   401   401
 GET    /api/diagrams/{id}.png             401   401   401   401
+GET    /api/diagrams/{id}.pdf             401   401   401   401
+GET    /api/diagrams/{id}.txt             401   401   401   401
 GET    /api/diagrams/{id}.mmd             401   401   401   401
 POST   /api/diagrams/{id}/restore         401   401   401   401
 POST   /api/diagrams/{id}/share           401   401   401   401

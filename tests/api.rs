@@ -336,7 +336,28 @@ async fn exports_come_as_svg_png_and_mermaid_text() {
     api.get(&format!("/api/diagrams/{id}.png?scale=9"))
         .await
         .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
-    api.get(&format!("/api/diagrams/{id}.pdf"))
+    let pdf = api.get(&format!("/api/diagrams/{id}.pdf")).await;
+    assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.text());
+    assert_eq!(pdf.header("content-type").unwrap(), "application/pdf");
+    assert!(pdf.bytes.starts_with(b"%PDF-"));
+    let txt = api.get(&format!("/api/diagrams/{id}.txt")).await;
+    assert_eq!(txt.status, StatusCode::OK, "{}", txt.text());
+    assert!(
+        txt.header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    assert!(!txt.text().contains("<svg"), "{}", txt.text());
+    let portable = api
+        .get(&format!("/api/diagrams/{id}.svg?portable=true"))
+        .await;
+    assert_eq!(portable.status, StatusCode::OK, "{}", portable.text());
+    assert!(
+        !portable.text().contains("<foreignObject"),
+        "{}",
+        portable.text()
+    );
+    api.get(&format!("/api/diagrams/{id}.gif"))
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");
 }

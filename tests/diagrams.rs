@@ -415,7 +415,9 @@ async fn a_parse_error_is_shown_with_its_line_and_the_text_is_still_saved() {
     assert!(editor.body.contains("subgraph one"), "nothing lost");
     let alert = extract_between(&editor.body, "id=\"render-error\"", "</p>").unwrap();
     assert!(!alert.contains("hidden"), "the error is visible: {alert}");
-    assert!(alert.contains("line 3"), "{alert}");
+    // The subgraph is never closed: the error is at the end of the text, the last line.
+    assert!(alert.contains("line 4, column 10"), "{alert}");
+    assert!(alert.contains("&#34;end&#34;"), "{alert}");
 }
 
 #[tokio::test]

@@ -303,53 +303,6 @@ fn mermaid() -> impl Strategy<Value = String> {
     ]
 }
 
-/// What the sanitizer must never let through, whatever the input said: the SVG is
-/// well-formed, has no active elements, no event handlers and no script or document links,
-/// and HTML appears only as mermaid's label markup inside `<foreignObject>`.
-/// (Label text may say anything; it is escaped text, so only markup is checked.)
-fn is_inert(svg: &str) -> Result<(), String> {
-    const XHTML: &str = "http://www.w3.org/1999/xhtml";
-    const LABEL_HTML: &[&str] = &[
-        "div", "span", "p", "br", "b", "strong", "i", "em", "code", "u", "s", "del", "ins", "sub",
-        "sup", "small", "mark", "pre",
-    ];
-    let doc = roxmltree::Document::parse(svg).map_err(|e| format!("not well-formed: {e}"))?;
-    for node in doc.descendants().filter(|n| n.is_element()) {
-        let name = node.tag_name().name().to_ascii_lowercase();
-        if [
-            "script", "iframe", "object", "embed", "img", "input", "form",
-        ]
-        .contains(&name.as_str())
-        {
-            return Err(format!("has a <{name}> element"));
-        }
-        if node.tag_name().namespace() == Some(XHTML) {
-            let in_label = node
-                .ancestors()
-                .any(|a| a.tag_name().name() == "foreignObject");
-            if !in_label || !LABEL_HTML.contains(&name.as_str()) {
-                return Err(format!("has HTML <{name}> outside a label's allowlist"));
-            }
-        }
-        for attribute in node.attributes() {
-            let key = attribute.name().to_ascii_lowercase();
-            let value = attribute.value().trim().to_ascii_lowercase();
-            if key.starts_with("on") {
-                return Err(format!("has an {key} attribute"));
-            }
-            if key == "href"
-                && !(value.starts_with("http")
-                    || value.starts_with("data:image/")
-                    || value.starts_with('#')
-                    || !value.contains(':'))
-            {
-                return Err(format!("links to {value}"));
-            }
-        }
-    }
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn guarded_renderer_survives_fuzzed_mermaid_within_its_time_limit() {
     let settings = RenderSettings::defaults(reef_exe());
@@ -387,7 +340,7 @@ async fn guarded_renderer_survives_fuzzed_mermaid_within_its_time_limit() {
                 tally.slowest = tally.slowest.max(took);
                 match result {
                     Ok(svg) => {
-                        if let Err(why) = is_inert(&svg) {
+                        if let Err(why) = common::svg_is_inert(&svg) {
                             panic!("unsafe SVG ({why}) from {source:?}");
                         }
                         tally.rendered += 1;

@@ -31,11 +31,9 @@ fn fan_in(edges: usize) -> String {
 fn dense(edges: usize) -> String {
     let mut s = String::from("flowchart TD\n");
     for i in 0..edges {
-        s.push_str(&format!(
-            "  n{} -->|e{i}| n{}\n",
-            (i * 37) % 150,
-            (i * 91 + 7) % 150
-        ));
+        // Distinct pairs: node a to the (1 + i / 150)th node after it.
+        let a = i % 150;
+        s.push_str(&format!("  n{a} -->|e{i}| n{}\n", (a + 1 + i / 150) % 150));
     }
     s
 }
@@ -146,13 +144,13 @@ async fn diagrams_within_mermaid_js_defaults_are_never_refused() {
 
 #[tokio::test]
 async fn a_diagram_past_the_renderers_own_limits_is_refused_as_too_complex() {
-    // 3,000 labelled edges: six times mermaid.js's default, and more layout work than merman's
+    // 4,000 labelled edges: eight times mermaid.js's default, and more layout work than merman's
     // resource profile allows. With time to spare it is refused by that limit, not the clock.
     let r = renderer(|s| {
         s.timeout = Duration::from_secs(60);
         s.deadline = Duration::from_secs(59);
     });
-    let err = r.svg(&dense(3_000)).await.unwrap_err();
+    let err = r.svg(&dense(4_000)).await.unwrap_err();
     assert!(matches!(err, RenderError::TooComplex { .. }), "{err:?}");
     assert_eq!(err.code(), "diagram_too_complex");
     assert!(err.to_string().contains("at most"), "{err}");
@@ -168,7 +166,8 @@ async fn a_slow_render_stops_at_the_renderers_deadline_and_keeps_its_worker() {
     r.svg("flowchart LR\n  warm --> up\n").await.unwrap();
     let pids = r.worker_pids();
     let started = Instant::now();
-    let err = r.svg(&dense(3_000)).await.unwrap_err();
+    // About 1.3 s of layout, within every limit but the clock.
+    let err = r.svg(&dense(2_000)).await.unwrap_err();
     let took = started.elapsed();
     assert!(matches!(err, RenderError::Timeout), "{err:?}");
     assert_eq!(err.code(), "render_timeout");
@@ -189,7 +188,7 @@ async fn a_slow_render_is_stopped_at_the_time_limit_and_its_worker_is_gone() {
         s.timeout = Duration::from_millis(500);
         s.deadline = Duration::from_secs(60);
     });
-    let slow = dense(3_000);
+    let slow = dense(2_000);
     r.svg("flowchart LR\n  warm --> up\n").await.unwrap();
     let pids = r.worker_pids();
     assert_eq!(pids.len(), 1);
@@ -230,27 +229,17 @@ async fn javascript_links_are_removed_and_labels_stay_text() {
         ))
         .await
         .unwrap();
+    common::svg_is_inert(&svg).unwrap_or_else(|why| panic!("{why}: {svg}"));
     let lower = svg.to_lowercase();
     assert!(!lower.contains("javascript"), "{svg}");
     assert!(!lower.contains("data:text"), "{svg}");
-    assert!(!svg.contains("<script"), "{svg}");
-    assert!(!svg.contains("<img"), "{svg}");
-    assert!(!svg.contains("<b "), "{svg}");
-    // (The label wraps, so the image tag's text spans two lines.)
-    assert!(svg.contains("&lt;img src=x"), "{svg}");
-    assert!(
-        svg.contains("&lt;script&gt;alert(2)&lt;/script&gt;"),
-        "{svg}"
-    );
-    assert!(
-        svg.contains("<title>&lt;b onmouseover=alert(4)&gt;tip&lt;/b&gt;</title>"),
-        "{svg}"
-    );
+    // Label markup is sanitised as mermaid.js does it (DOMPurify): the tags and the script's
+    // text go, nothing of them is drawn.
+    assert!(!lower.contains("alert("), "{svg}");
     assert!(
         svg.contains(r#"href="https://example.net/ok""#),
         "safe links are kept"
     );
-    assert!(parses_as_svg(&svg));
 }
 
 #[tokio::test]
@@ -266,11 +255,10 @@ async fn markup_injected_through_style_values_is_neutralised() {
         ))
         .await
         .unwrap();
-    let lower = svg.to_lowercase();
-    for bad in ["<script", "onload", "onclick", "alert("] {
-        assert!(!lower.contains(bad), "{bad} in {svg}");
-    }
-    assert!(parses_as_svg(&svg), "still a valid image: {svg}");
+    // The quotes stay inside attribute values and the stylesheet, as text: no element or
+    // handler comes of them, and the image is still well-formed.
+    common::svg_is_inert(&svg).unwrap_or_else(|why| panic!("{why}: {svg}"));
+    assert!(!svg.to_lowercase().contains("<script"), "{svg}");
 }
 
 #[tokio::test]
@@ -332,7 +320,7 @@ async fn a_worker_crashing_mid_render_is_an_error_and_is_replaced() {
     });
     let slow = {
         let r = r.clone();
-        tokio::spawn(async move { r.svg(&dense(3_000)).await })
+        tokio::spawn(async move { r.svg(&dense(2_000)).await })
     };
     let pid = loop {
         if let Some(pid) = r.worker_pids().first() {
@@ -375,8 +363,8 @@ async fn a_diagram_that_needs_too_much_memory_is_stopped() {
         s.deadline = Duration::from_secs(30);
         s.max_memory = 64 * 1024 * 1024;
     });
-    // 3,000 labelled edges among 150 nodes: about 640 MB of layout state without a cap.
-    let source = dense(3_000);
+    // 2,000 labelled edges among 150 nodes: within the layout limits, far past 64 MB.
+    let source = dense(2_000);
     let started = Instant::now();
     let err = r.svg(&source).await.unwrap_err();
     assert!(
@@ -409,15 +397,23 @@ async fn a_deeply_nested_diagram_does_not_crash_the_worker() {
 /// While a pathological diagram burns a worker, the rest of the server stays fast.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pathological_diagram_never_makes_other_requests_slow() {
-    let server = TestServer::start().await;
+    // A deadline short enough that the slow render below surely runs into it.
+    let server = TestServer::start_rendering_with(
+        |_| {},
+        |s| {
+            s.deadline = Duration::from_millis(500);
+            s.timeout = Duration::from_millis(1_000);
+        },
+    )
+    .await;
     let b = server.browser();
     let csrf = b.csrf().await;
     let slow = {
         let client = b.client.clone();
         let url = b.url("/preview");
         let csrf = csrf.clone();
-        // Slow to lay out: it runs into the renderer's deadline.
-        let source = dense(3_000);
+        // Slow to lay out (about 1.3 s): it runs into the renderer's deadline.
+        let source = dense(2_000);
         tokio::spawn(async move {
             let started = Instant::now();
             let status = client
@@ -452,7 +448,7 @@ async fn a_pathological_diagram_never_makes_other_requests_slow() {
     let (status, took) = slow.await.unwrap();
     assert_eq!(status.as_u16(), 422, "the slow render was stopped");
     assert!(
-        took >= Duration::from_secs(2),
+        took >= Duration::from_millis(450),
         "it really was slow: {took:?}"
     );
     assert!(

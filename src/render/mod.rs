@@ -32,8 +32,8 @@ pub enum RenderError {
     #[error("The diagram source is larger than {} KiB; split it into smaller diagrams.", limit / 1024)]
     TooLarge { limit: usize },
     #[error(
-        "The diagram is too large to draw ({} is {actual}, at most {maximum}); split it into smaller diagrams.",
-        limit.replace('_', " ")
+        "The diagram is too large to draw ({}: {actual}, at most {maximum}); split it into smaller diagrams.",
+        limit.trim_start_matches("max_").replace('_', " ")
     )]
     TooComplex {
         /// merman's name of the limit, e.g. `max_edges`.

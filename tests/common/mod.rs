@@ -30,11 +30,21 @@ impl TestServer {
     }
 
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start_rendering_with(tweak, |_| {}).await
+    }
+
+    /// A server whose configuration and renderer settings the test adjusts.
+    pub async fn start_rendering_with(
+        tweak: impl FnOnce(&mut Config),
+        tweak_renderer: impl FnOnce(&mut RenderSettings),
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::new(dir.path().to_path_buf());
         tweak(&mut config);
         let db = Db::open(&config.data_dir).unwrap();
-        let renderer = Renderer::new(RenderSettings::defaults(reef_exe()));
+        let mut settings = RenderSettings::defaults(reef_exe());
+        tweak_renderer(&mut settings);
+        let renderer = Renderer::new(settings);
         let state = AppState::new(config, db, renderer);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -397,4 +407,66 @@ pub fn stop_gracefully(child: &mut std::process::Child) -> std::process::ExitSta
         );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+/// What the sanitizer must never let through, whatever the input said: the SVG is
+/// well-formed, has no active elements, no event handlers and no script or document links,
+/// and HTML appears only as mermaid's label markup inside `<foreignObject>`.
+/// (Label text may say anything; it is escaped text, so only markup is checked.)
+pub fn svg_is_inert(svg: &str) -> Result<(), String> {
+    const XHTML: &str = "http://www.w3.org/1999/xhtml";
+    const LABEL_HTML: &[&str] = &[
+        "div", "span", "p", "br", "b", "strong", "i", "em", "code", "u", "s", "del", "ins", "sub",
+        "sup", "small", "mark", "pre",
+    ];
+    let doc = roxmltree::Document::parse(svg).map_err(|e| format!("not well-formed: {e}"))?;
+    for node in doc.descendants().filter(|n| n.is_element()) {
+        let name = node.tag_name().name().to_ascii_lowercase();
+        if [
+            "script", "iframe", "object", "embed", "img", "input", "form",
+        ]
+        .contains(&name.as_str())
+        {
+            return Err(format!("has a <{name}> element"));
+        }
+        if node.tag_name().namespace() == Some(XHTML) {
+            let in_label = node
+                .ancestors()
+                .any(|a| a.tag_name().name() == "foreignObject");
+            if !in_label || !LABEL_HTML.contains(&name.as_str()) {
+                return Err(format!("has HTML <{name}> outside a label's allowlist"));
+            }
+        }
+        for attribute in node.attributes() {
+            let key = attribute.name().to_ascii_lowercase();
+            let value = attribute.value().trim().to_ascii_lowercase();
+            if key.starts_with("on") {
+                return Err(format!("has an {key} attribute"));
+            }
+            if key == "href"
+                && !(value.starts_with("http")
+                    || value.starts_with("data:image/")
+                    || value.starts_with('#')
+                    || !value.contains(':'))
+            {
+                return Err(format!("links to {value}"));
+            }
+        }
+        if name == "style" {
+            let css = node.text().unwrap_or("").to_ascii_lowercase();
+            for bad in [
+                "@import",
+                "expression(",
+                "javascript:",
+                "</style",
+                "url(http",
+                "url(//",
+            ] {
+                if css.contains(bad) {
+                    return Err(format!("has {bad} in a stylesheet"));
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -147,21 +147,18 @@ pub async fn record_preview_blobs(b: &Browser) {
     .await;
 }
 
-/// Parses the SVG behind the preview's current `blob:` URL and counts the elements matching
-/// `css` in it; `None` when there is no recorded blob.
-pub async fn count_in_preview_svg(b: &Browser, css: &str) -> Option<u64> {
+/// The SVG text the live preview shows (its blob), or `None` if there is none. It is checked
+/// outside the page: parsing it there would bind its inline styles to the page's CSP.
+pub async fn preview_svg(b: &Browser) -> Option<String> {
     let found = b
         .client
         .execute_async(
-            "var css = arguments[0], done = arguments[arguments.length - 1];
+            "var done = arguments[arguments.length - 1];
              var blob = (window.__reefBlobs || {})[document.getElementById('preview').src];
              if (!blob) { done(null); return; }
-             blob.text().then(function (svg) {
-               var doc = new DOMParser().parseFromString(svg, 'image/svg+xml');
-               done(doc.querySelectorAll(css).length);
-             }, function () { done(null); });",
-            vec![serde_json::json!(css)],
+             blob.text().then(done, function () { done(null); });",
+            vec![],
         )
         .await;
-    found.ok().and_then(|v| v.as_u64())
+    found.ok().and_then(|v| v.as_str().map(str::to_owned))
 }

@@ -8,6 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod accounts;
+#[path = "../common/mod.rs"]
+mod common;
 mod editor;
 mod flows;
 mod harness;
