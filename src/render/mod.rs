@@ -5,6 +5,7 @@
 //! after which the worker is killed and replaced. Sizes are checked before any work,
 //! concurrency is bounded, crashes are contained, and text results are cached by content hash.
 
+mod fonts;
 mod protocol;
 mod sanitize;
 mod worker;

@@ -14,9 +14,10 @@ use merman::svg::SvgPipeline;
 use merman::svg::export::{PdfOptions, RasterOptions, RasterSizeLimit};
 use merman::{
     AsciiRequest, OperationControl, ParseOptions, PdfRequest, PngRequest, RenderError,
-    RenderOutput, RenderRequest, Renderer, SvgRequest,
+    RenderOutput, RenderRequest, Renderer, SvgEnvironment, SvgRequest,
 };
 
+use super::fonts;
 use super::protocol::{Answer, Format, Job, MAX_FRAME};
 use super::sanitize::sanitize_svg;
 
@@ -48,7 +49,11 @@ fn write_frame(output: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
 /// One renderer per worker: it holds the parsed site defaults and is reused by every job.
 fn renderer() -> &'static Renderer {
     static RENDERER: OnceLock<Renderer> = OnceLock::new();
-    RENDERER.get_or_init(|| Renderer::new().with_parse_options(ParseOptions::strict()))
+    RENDERER.get_or_init(|| {
+        Renderer::new()
+            .with_engine(fonts::engine())
+            .with_parse_options(ParseOptions::strict())
+    })
 }
 
 /// The 1-based line and column (in characters) of byte `offset` in `source`.
@@ -141,8 +146,17 @@ fn error_answer(source: &str, error: &RenderError) -> Answer {
     }
 }
 
-fn svg_request(format: Format) -> SvgRequest {
+/// The SVG stage of a job. The browser SVG is merman's default ("parity") pipeline, labels as
+/// HTML; everything else goes through the resvg-safe pipeline (text-only SVG). `native`
+/// measures text with the bundled font; without it, with merman's width table.
+fn svg_request(format: Format, control: &OperationControl, native: bool) -> SvgRequest {
+    let environment = match (native, format) {
+        (false, _) => SvgEnvironment::deterministic(),
+        (true, Format::Png | Format::Pdf) => fonts::painting_environment(control),
+        (true, _) => fonts::svg_environment(control),
+    };
     SvgRequest {
+        environment,
         pipeline: (format != Format::Svg).then(SvgPipeline::resvg_safe),
         ..SvgRequest::default()
     }
@@ -151,30 +165,60 @@ fn svg_request(format: Format) -> SvgRequest {
 /// Renders one job through merman, under its cooperative deadline.
 fn render(job: &Job) -> Result<Vec<u8>, RenderError> {
     let control = OperationControl::new().with_deadline(Duration::from_millis(job.deadline_ms));
+    match render_with(job, &control, true) {
+        // A style the native measurement cannot follow (merman names a few, such as a
+        // `letter-spacing` on a label) falls back to the width table rather than failing.
+        Err(e) if is_font_error(&e) => render_with(job, &control, false),
+        other => other,
+    }
+}
+
+fn is_font_error(error: &RenderError) -> bool {
+    match error {
+        RenderError::NativeFont(_) => true,
+        RenderError::Svg(e) => e.to_string().contains("native font"),
+        RenderError::Export(e) => e.to_string().contains("native font"),
+        _ => false,
+    }
+}
+
+fn render_with(
+    job: &Job,
+    control: &OperationControl,
+    native: bool,
+) -> Result<Vec<u8>, RenderError> {
+    let control = control.clone();
     let source = job.source.as_str();
     let output = match job.format {
         Format::Svg | Format::PortableSvg => {
-            RenderRequest::svg(source, control, svg_request(job.format))
+            let request = svg_request(job.format, &control, native);
+            RenderRequest::svg(source, control, request)
         }
-        Format::Png => RenderRequest::png(
-            source,
-            control,
-            PngRequest {
-                svg: svg_request(Format::PortableSvg),
-                options: RasterOptions::default()
-                    .with_scale(f32::from(job.scale.clamp(1, 4)))
-                    .with_size_limit(RasterSizeLimit::new(None, None, Some(MAX_PIXELS)))
-                    .with_background("white"),
-            },
-        ),
-        Format::Pdf => RenderRequest::pdf(
-            source,
-            control,
-            PdfRequest {
-                svg: svg_request(Format::PortableSvg),
-                options: PdfOptions::default(),
-            },
-        ),
+        Format::Png => {
+            let svg = svg_request(job.format, &control, native);
+            RenderRequest::png(
+                source,
+                control,
+                PngRequest {
+                    svg,
+                    options: RasterOptions::default()
+                        .with_scale(f32::from(job.scale.clamp(1, 4)))
+                        .with_size_limit(RasterSizeLimit::new(None, None, Some(MAX_PIXELS)))
+                        .with_background("white"),
+                },
+            )
+        }
+        Format::Pdf => {
+            let svg = svg_request(job.format, &control, native);
+            RenderRequest::pdf(
+                source,
+                control,
+                PdfRequest {
+                    svg,
+                    options: PdfOptions::default(),
+                },
+            )
+        }
         Format::Txt => RenderRequest::ascii(
             source,
             control,
@@ -185,7 +229,7 @@ fn render(job: &Job) -> Result<Vec<u8>, RenderError> {
         ),
     };
     match renderer().render(output)? {
-        RenderOutput::Svg(Some(svg)) => Ok(sanitize_svg(svg.svg()).into_bytes()),
+        RenderOutput::Svg(Some(svg)) => Ok(fonts::embed_font(sanitize_svg(svg.svg())).into_bytes()),
         RenderOutput::Png(Some(png)) => Ok(png.bytes),
         RenderOutput::Pdf(Some(pdf)) => Ok(pdf.bytes),
         RenderOutput::Ascii(Some(text)) => Ok(text.text.into_bytes()),
