@@ -369,7 +369,7 @@ async fn export_body(
                     (header::CONTENT_TYPE, "image/svg+xml".to_owned()),
                     (
                         header::CONTENT_SECURITY_POLICY,
-                        "default-src 'none'; style-src 'unsafe-inline'; sandbox".to_owned(),
+                        crate::render::SVG_CSP.to_owned(),
                     ),
                     (header::CONTENT_DISPOSITION, disposition),
                 ],

@@ -14,6 +14,9 @@
 //! renders (the editor re-renders on every keystroke), so a measurement cache shared by the
 //! renders of one worker keeps a re-render as fast as the table.
 //!
+//! A render spends at most [`NATIVE_BUDGET`] shaping new labels; a diagram with more than
+//! that measures its remaining labels with the table, so it is drawn in time.
+//!
 //! Characters Recursive lacks (Greek, Cyrillic, CJK, arrows, emoji) are measured with the
 //! table for that label and drawn with the viewer's fallback font.
 
@@ -21,6 +24,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use lru::LruCache;
 use merman::svg::export::{NativeFontContext, NativeFontLimits};
@@ -44,6 +48,12 @@ const FONT_FAMILY: &str = "Recursive, sans-serif";
 /// Measurements kept per worker, least recently used dropped first. An entry is about 200
 /// bytes (the request spelled out, and the metrics), so at most about 10 MB.
 const CACHE_ENTRIES: NonZeroUsize = NonZeroUsize::new(50_000).expect("not zero");
+
+/// Time one render may spend shaping labels it has not measured before. A probe takes about
+/// 50 µs, so this covers some 10,000 labels; past it, the rest of that diagram is measured
+/// with merman's width table, so a huge diagram is still drawn in time (a little narrow)
+/// rather than stopped at the deadline.
+const NATIVE_BUDGET: Duration = Duration::from_millis(500);
 
 /// Uncached shaping probes allowed in one render. merman's default (16,384) refused
 /// diagrams well within mermaid.js's own limits; the render deadline bounds the time anyway
@@ -105,6 +115,8 @@ pub fn engine() -> Engine {
 struct CachedMeasurer {
     context: NativeFontContext,
     cache: Arc<Mutex<MeasurementCache>>,
+    /// Time this render has spent shaping uncached labels.
+    spent: Mutex<Duration>,
 }
 
 impl CachedMeasurer {
@@ -138,7 +150,17 @@ impl CachedMeasurer {
         {
             return Ok(hit);
         }
+        let mut spent = self.spent.lock().map_or(NATIVE_BUDGET, |spent| *spent);
+        if spent >= NATIVE_BUDGET {
+            // Declined: merman measures this label with its width table instead.
+            return Ok(None);
+        }
+        let started = Instant::now();
         let result = measure(request);
+        spent += started.elapsed();
+        if let Ok(mut total) = self.spent.lock() {
+            *total = spent;
+        }
         // Failures are not kept: they belong to this render (its deadline, its limits).
         if let (Ok(answer), Ok(mut cache)) = (&result, self.cache.lock()) {
             cache.put(key, *answer);
@@ -171,6 +193,7 @@ pub fn svg_environment(control: &OperationControl) -> SvgEnvironment {
     let measurer = CachedMeasurer {
         context: fonts.context.for_operation(control),
         cache: Arc::clone(&fonts.cache),
+        spent: Mutex::new(Duration::ZERO),
     };
     SvgEnvironment::deterministic().with_text_measurement_policy(
         TextMeasurementPolicy::host_display(

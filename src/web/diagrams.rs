@@ -303,10 +303,7 @@ pub fn svg_response(status: StatusCode, svg: String) -> Response {
         status,
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox",
-            ),
+            (header::CONTENT_SECURITY_POLICY, crate::render::SVG_CSP),
             (header::CACHE_CONTROL, "private, no-cache"),
         ],
         svg,

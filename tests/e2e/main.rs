@@ -12,6 +12,7 @@ mod accounts;
 mod common;
 mod editor;
 mod flows;
+mod fonts;
 mod harness;
 mod no_script;
 mod sharing;
