@@ -6,9 +6,12 @@ COPY . .
 RUN cargo build --release --locked && strip target/release/reef
 
 FROM debian:bookworm-slim
-# Fonts let PNG export draw text; nothing else is needed at run time.
+# Fallback fonts for PNG and PDF export, for what the bundled Recursive lacks: DejaVu Sans
+# (Greek, Cyrillic, arrows; 2.9 MB), WenQuanYi Micro Hei (Chinese, Japanese, Korean; 5.2 MB)
+# and Noto Color Emoji (11 MB). Nothing else is needed at run time.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends fonts-dejavu-core \
+ && apt-get install -y --no-install-recommends \
+      fonts-dejavu-core fonts-wqy-microhei fonts-noto-color-emoji \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin reef \
  && mkdir -p /data && chown reef:reef /data

