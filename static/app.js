@@ -36,6 +36,7 @@
   var source = document.getElementById("source");
   var preview = document.getElementById("preview");
   var problem = document.getElementById("render-error");
+  var notice = document.getElementById("render-notice");
   var saveState = document.getElementById("save-state");
   var timer = null;
   var inflight = null;
@@ -52,6 +53,7 @@
     }
     problem.appendChild(document.createTextNode(data.message || "This diagram could not be rendered."));
     problem.classList.remove("hidden");
+    if (notice) notice.classList.add("hidden");
     // The last good preview stays, dimmed, so the layout does not jump while typing.
     preview.parentElement.classList.add("stale");
   }
@@ -77,6 +79,11 @@
       problem.classList.add("hidden");
       problem.textContent = "";
       preview.parentElement.classList.remove("stale");
+      if (notice) {
+        var notices = result.data.notices || [];
+        notice.textContent = notices.join(" ");
+        notice.classList.toggle("hidden", notices.length === 0);
+      }
     }).catch(function (err) {
       if (err && err.name === "AbortError") return;
     });

@@ -418,6 +418,28 @@ async fn a_parse_error_is_shown_with_its_line_and_the_text_is_still_saved() {
     // The subgraph is never closed: the error is at the end of the text, the last line.
     assert!(alert.contains("line 4, column 10"), "{alert}");
     assert!(alert.contains("&#34;end&#34;"), "{alert}");
+    let notice = extract_between(&editor.body, "id=\"render-notice\"", "</p>").unwrap();
+    assert!(
+        notice.contains("hidden"),
+        "no notice beside an error: {notice}"
+    );
+}
+
+#[tokio::test]
+async fn a_diagram_asking_for_elk_says_it_is_drawn_with_the_default_layout() {
+    let server = TestServer::start().await;
+    let b = server.browser();
+    let id = b.new_diagram().await;
+    b.save(&id, "Elk", "flowchart-elk LR\n  A --> B\n")
+        .await
+        .assert_redirect(&format!("/d/{id}?saved=1"));
+    let editor = b.get(&format!("/d/{id}")).await;
+    let notice = extract_between(&editor.body, "id=\"render-notice\"", "</p>").unwrap();
+    assert!(!notice.contains("hidden"), "{notice}");
+    assert!(
+        notice.contains("ELK layout, which Reef does not include"),
+        "{notice}"
+    );
 }
 
 #[tokio::test]
@@ -436,6 +458,22 @@ async fn the_live_preview_needs_the_csrf_header_and_reports_errors_as_json() {
     assert_eq!(ok.status(), StatusCode::OK);
     let body: serde_json::Value = ok.json().await.unwrap();
     assert!(body["svg"].as_str().unwrap().contains("<svg"));
+    assert_eq!(body["notices"], serde_json::json!([]), "{body}");
+    let elk: serde_json::Value = b
+        .client
+        .post(b.url("/preview"))
+        .header("x-csrf-token", &csrf)
+        .json(&serde_json::json!({"source": "flowchart-elk LR\n  A --> B\n"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        elk["notices"][0].as_str().unwrap_or("").contains("ELK"),
+        "{elk}"
+    );
 
     let no_csrf = b
         .client

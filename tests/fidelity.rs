@@ -501,3 +501,27 @@ async fn png_draws_cjk_and_emoji_with_real_glyphs() {
         "the check can tell: unassigned characters are both boxes"
     );
 }
+
+#[tokio::test]
+async fn a_diagram_asking_for_elk_is_drawn_with_the_default_layout_and_says_so() {
+    let r = renderer();
+    for source in [
+        "---\nconfig:\n  layout: elk\n---\nflowchart LR\n  A --> B\n",
+        "flowchart-elk LR\n  A --> B\n",
+        "%%{init: {\"layout\": \"elk\"}}%%\nflowchart LR\n  A --> B\n",
+    ] {
+        let rendered = r.svg_with_notices(source).await.unwrap();
+        assert!(Facts::of(&rendered.text).text.contains('B'), "{source}");
+        assert_eq!(rendered.notices.len(), 1, "{source}");
+        assert!(
+            rendered.notices[0].contains("ELK"),
+            "{:?}",
+            rendered.notices
+        );
+    }
+    let plain = r
+        .svg_with_notices("flowchart LR\n  A --> B\n")
+        .await
+        .unwrap();
+    assert!(plain.notices.is_empty(), "{:?}", plain.notices);
+}

@@ -234,16 +234,27 @@ impl Worker {
     }
 }
 
-/// Text output (SVG or a text drawing), or why there is none; also what the cache holds, for
-/// errors that depend on the source alone.
+/// Text output (SVG or a text drawing), or why there is none.
 type SvgResult = Result<Arc<str>, RenderError>;
+
+/// A text output and the notices that came with it.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub text: Arc<str>,
+    /// Sentences for the person who wrote the diagram, e.g. that it asked for the ELK layout,
+    /// which Reef does not include, so the default layout drew it. Usually empty.
+    pub notices: Arc<[String]>,
+}
+
+/// What the cache holds: outputs, and errors that depend on the source alone.
+type CachedResult = Result<Rendered, RenderError>;
 
 struct Inner {
     settings: RenderSettings,
     slots: Semaphore,
     idle: Mutex<Vec<Worker>>,
     live: LivePids,
-    cache: Mutex<lru::LruCache<[u8; 32], SvgResult>>,
+    cache: Mutex<lru::LruCache<[u8; 32], CachedResult>>,
 }
 
 /// The render pool. Cheap to clone.
@@ -293,6 +304,14 @@ impl Renderer {
     /// Any [`RenderError`]: too large, a parse error with its position, a resource limit, the
     /// time limit, or a worker failure.
     pub async fn svg(&self, source: &str) -> SvgResult {
+        self.text(Format::Svg, source).await.map(|r| r.text)
+    }
+
+    /// [`Renderer::svg`] with the notices that came with it, for pages that show them.
+    ///
+    /// # Errors
+    /// As [`Renderer::svg`].
+    pub async fn svg_with_notices(&self, source: &str) -> CachedResult {
         self.text(Format::Svg, source).await
     }
 
@@ -302,7 +321,7 @@ impl Renderer {
     /// # Errors
     /// As [`Renderer::svg`].
     pub async fn portable_svg(&self, source: &str) -> SvgResult {
-        self.text(Format::PortableSvg, source).await
+        self.text(Format::PortableSvg, source).await.map(|r| r.text)
     }
 
     /// Renders Mermaid source to a Unicode text drawing.
@@ -311,21 +330,27 @@ impl Renderer {
     /// As [`Renderer::svg`], and [`RenderError::FormatUnavailable`] for the kinds of diagram
     /// that have no text drawing.
     pub async fn txt(&self, source: &str) -> SvgResult {
-        self.text(Format::Txt, source).await
+        self.text(Format::Txt, source).await.map(|r| r.text)
     }
 
-    async fn text(&self, format: Format, source: &str) -> SvgResult {
+    async fn text(&self, format: Format, source: &str) -> CachedResult {
         let source = strip_bom(source);
         self.check_size(source)?;
         let key = cache_key(format, source);
         if let Some(hit) = self.cache_get(&key) {
             return hit;
         }
-        let result = self.run(format, 1, source).await.and_then(|bytes| {
-            String::from_utf8(bytes)
-                .map(Arc::from)
-                .map_err(|_| RenderError::Unavailable("the output was not text".into()))
-        });
+        let result = self
+            .run(format, 1, source)
+            .await
+            .and_then(|(bytes, notices)| {
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| RenderError::Unavailable("the output was not text".into()))?;
+                Ok(Rendered {
+                    text: Arc::from(text),
+                    notices: Arc::from(notices),
+                })
+            });
         // Outcomes that depend on the text alone are cached; load-dependent ones are not.
         let deterministic = !matches!(
             result,
@@ -337,7 +362,7 @@ impl Renderer {
         result
     }
 
-    fn cache_get(&self, key: &[u8; 32]) -> Option<SvgResult> {
+    fn cache_get(&self, key: &[u8; 32]) -> Option<CachedResult> {
         self.inner.cache.lock().ok()?.get(key).cloned()
     }
 
@@ -370,7 +395,9 @@ impl Renderer {
         if let Some(Err(e)) = self.cache_get(&cache_key(Format::Svg, source)) {
             return Err(e);
         }
-        self.run(format, scale, source).await
+        self.run(format, scale, source)
+            .await
+            .map(|(bytes, _)| bytes)
     }
 
     fn check_size(&self, source: &str) -> Result<(), RenderError> {
@@ -404,7 +431,13 @@ impl Renderer {
             .unwrap_or_default()
     }
 
-    async fn run(&self, format: Format, scale: u8, source: &str) -> Result<Vec<u8>, RenderError> {
+    /// One job on a worker: the output's bytes and its notices.
+    async fn run(
+        &self,
+        format: Format,
+        scale: u8,
+        source: &str,
+    ) -> Result<(Vec<u8>, Vec<String>), RenderError> {
         let settings = &self.inner.settings;
         let deadline = settings.deadline;
         let job = serde_json::to_vec(&Job {
@@ -434,7 +467,7 @@ impl Renderer {
                     idle.push(worker);
                 }
                 match answer {
-                    Answer::Ok => Ok(body),
+                    Answer::Ok { notices } => Ok((body, notices)),
                     Answer::Parse {
                         message,
                         line,

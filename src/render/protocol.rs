@@ -39,7 +39,12 @@ pub struct Job {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Answer {
-    Ok,
+    /// The body is the output. `notices` are what the person should know about it (a layout
+    /// Reef does not include was asked for, so the default one drew it).
+    Ok {
+        #[serde(default)]
+        notices: Vec<String>,
+    },
     Parse {
         message: String,
         line: Option<u32>,

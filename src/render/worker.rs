@@ -163,7 +163,7 @@ fn svg_request(format: Format, control: &OperationControl, native: bool) -> SvgR
 }
 
 /// Renders one job through merman, under its cooperative deadline.
-fn render(job: &Job) -> Result<Vec<u8>, RenderError> {
+fn render(job: &Job) -> Result<(Vec<u8>, Vec<String>), RenderError> {
     let control = OperationControl::new().with_deadline(Duration::from_millis(job.deadline_ms));
     match render_with(job, &control, true) {
         // A style the native measurement cannot follow (merman names a few, such as a
@@ -184,10 +184,10 @@ fn is_font_error(error: &RenderError) -> bool {
 
 fn render_with(
     job: &Job,
-    control: &OperationControl,
+    base: &OperationControl,
     native: bool,
-) -> Result<Vec<u8>, RenderError> {
-    let control = control.clone();
+) -> Result<(Vec<u8>, Vec<String>), RenderError> {
+    let control = base.clone();
     let source = job.source.as_str();
     let output = match job.format {
         Format::Svg | Format::PortableSvg => {
@@ -229,17 +229,67 @@ fn render_with(
         ),
     };
     match renderer().render(output)? {
-        RenderOutput::Svg(Some(svg)) => Ok(fonts::embed_font(sanitize_svg(svg.svg())).into_bytes()),
-        RenderOutput::Png(Some(png)) => Ok(png.bytes),
-        RenderOutput::Pdf(Some(pdf)) => Ok(pdf.bytes),
-        RenderOutput::Ascii(Some(text)) => Ok(text.text.into_bytes()),
+        RenderOutput::Svg(Some(svg)) => Ok((
+            fonts::embed_font(sanitize_svg(svg.svg())).into_bytes(),
+            notices(source),
+        )),
+        RenderOutput::Png(Some(png)) => Ok((png.bytes, Vec::new())),
+        RenderOutput::Pdf(Some(pdf)) => Ok((pdf.bytes, Vec::new())),
+        RenderOutput::Ascii(Some(text)) => Ok((text.text.into_bytes(), Vec::new())),
         _ => Err(RenderError::NoDiagram),
     }
 }
 
+/// What the person should know about an SVG that rendered: merman draws a diagram that asks
+/// for ELK with its default layout when ELK is not built in, and Reef leaves ELK out
+/// (EPL-licensed, and heavy). merman's output does not say so, hence [`asks_for_elk`].
+fn notices(source: &str) -> Vec<String> {
+    if asks_for_elk(source) {
+        vec![
+            "This diagram asks for the ELK layout, which Reef does not include; it is drawn with the default layout."
+                .to_owned(),
+        ]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether the text asks for ELK the ways Mermaid reads it: a `flowchart-elk` header, or
+/// `layout: elk` / `defaultRenderer: elk` in the front matter's config or an `%%{init}%%`
+/// directive (spacing, quotes and case aside).
+fn asks_for_elk(source: &str) -> bool {
+    let mut front_matter = false;
+    for (i, line) in source.lines().enumerate() {
+        let line = line.trim();
+        if i == 0 && line == "---" {
+            front_matter = true;
+            continue;
+        }
+        if front_matter && line == "---" {
+            front_matter = false;
+            continue;
+        }
+        let squeezed: String = line
+            .chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '"' | '\''))
+            .flat_map(char::to_lowercase)
+            .collect();
+        if (front_matter || squeezed.starts_with("%%{"))
+            && (squeezed.contains("layout:elk") || squeezed.contains("defaultrenderer:elk"))
+        {
+            return true;
+        }
+        if !front_matter && !line.is_empty() && !line.starts_with("%%") {
+            // The first statement is the header; directives come before it.
+            return squeezed.starts_with("flowchart-elk");
+        }
+    }
+    false
+}
+
 fn answer(job: &Job) -> (Answer, Vec<u8>) {
     match render(job) {
-        Ok(bytes) => (Answer::Ok, bytes),
+        Ok((bytes, notices)) => (Answer::Ok { notices }, bytes),
         Err(e) => (error_answer(&job.source, &e), Vec::new()),
     }
 }
@@ -349,5 +399,31 @@ pub fn worker_main() -> ExitCode {
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::FAILURE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::asks_for_elk;
+
+    #[test]
+    fn elk_is_asked_for_in_the_header_front_matter_or_a_directive() {
+        for source in [
+            "flowchart-elk LR\n  A --> B",
+            "---\nconfig:\n  layout: elk\n---\nflowchart LR\n  A --> B",
+            "---\nconfig:\n  flowchart:\n    defaultRenderer: \"elk\"\n---\nflowchart LR",
+            "%%{init: {\"layout\": \"elk\"}}%%\nflowchart LR\n  A --> B",
+            "%%{ init: { 'flowchart': { 'defaultRenderer': 'elk' } } }%%\ngraph TD",
+        ] {
+            assert!(asks_for_elk(source), "{source}");
+        }
+        for source in [
+            "flowchart LR\n  elk --> layout",
+            "flowchart LR\n  A[\"layout: elk\"] --> B",
+            "%% layout: elk is only mentioned\nflowchart LR",
+            "---\ntitle: Elk\n---\nflowchart LR",
+        ] {
+            assert!(!asks_for_elk(source), "{source}");
+        }
     }
 }

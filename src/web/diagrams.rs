@@ -164,6 +164,8 @@ pub struct EditorPage {
     updated: String,
     share_url: Option<String>,
     problem: Option<RenderProblem>,
+    /// What the renderer says about a diagram it drew (e.g. a layout Reef lacks).
+    render_notices: Vec<String>,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -210,12 +212,10 @@ async fn editor_page(
     d: &Diagram,
     notice: Option<String>,
 ) -> EditorPage {
-    let problem = state
-        .renderer
-        .svg(&d.source)
-        .await
-        .err()
-        .map(|e| RenderProblem::from(&e));
+    let (problem, render_notices) = match state.renderer.svg_with_notices(&d.source).await {
+        Ok(rendered) => (None, rendered.notices.to_vec()),
+        Err(e) => (Some(RenderProblem::from(&e)), Vec::new()),
+    };
     EditorPage {
         page: Page::new(visitor, state),
         id: d.id.clone(),
@@ -225,6 +225,7 @@ async fn editor_page(
         updated: ago(state.clock.now(), d.updated_at),
         share_url: d.share_id.as_deref().map(|s| share_url(state, headers, s)),
         problem,
+        render_notices,
         notice,
         error: None,
     }
@@ -630,8 +631,12 @@ pub async fn preview(
             "Send {\"source\": \"…\"}.",
         );
     };
-    match state.renderer.svg(&request.source).await {
-        Ok(svg) => axum::Json(serde_json::json!({ "svg": &*svg })).into_response(),
+    match state.renderer.svg_with_notices(&request.source).await {
+        Ok(rendered) => axum::Json(serde_json::json!({
+            "svg": &*rendered.text,
+            "notices": &*rendered.notices,
+        }))
+        .into_response(),
         Err(e) => {
             let (line, column) = match &e {
                 RenderError::Parse { line, column, .. } => (*line, *column),
