@@ -1,5 +1,6 @@
-//! `POST /api/render` end to end (HTTP, bearer authentication, a render worker process, SVG
-//! sanitising) against calling merman in this process, over bench/corpus/*.mmd.
+//! `POST /api/render` end to end (HTTP, bearer authentication, a render worker process) against
+//! the same rendering in this process (merman, font measurement, sanitising), over
+//! bench/corpus/*.mmd.
 //! The two are measured alternately, request by request, so machine noise hits both alike.
 //! Every uncached request appends a unique `%% n` comment line, which defeats the SVG cache
 //! (keyed by the source's SHA-256) without changing the drawing.
@@ -13,7 +14,6 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use merman::{OperationControl, ParseOptions, RenderOutput, RenderRequest, Renderer, SvgRequest};
 use reqwest::StatusCode;
 use support::{median, median_f64, ms, verdict};
 
@@ -36,25 +36,16 @@ fn corpus() -> Vec<(String, String)> {
         .collect()
 }
 
-/// Rendering in this process, and then what sanitising that SVG takes (part of the end-to-end
-/// figure, not of the in-process one).
+/// Rendering in this process the way a worker does (the same merman settings, font
+/// measurement with its cache, sanitising and font embedding), and then what sanitising that
+/// SVG alone takes (part of both figures).
 fn in_process(source: &str) -> (Duration, Duration) {
-    let renderer = Renderer::new().with_parse_options(ParseOptions::strict());
     let started = Instant::now();
-    let output = renderer
-        .render(RenderRequest::svg(
-            source,
-            OperationControl::new(),
-            SvgRequest::default(),
-        ))
-        .unwrap();
+    let svg = reef::render::svg_in_this_process(source)
+        .unwrap_or_else(|| panic!("no diagram in {source}"));
     let took = started.elapsed();
-    let RenderOutput::Svg(Some(svg)) = output else {
-        panic!("no diagram in {source}");
-    };
-    let svg = svg.svg();
     let started = Instant::now();
-    std::hint::black_box(reef::render::sanitize_svg(svg));
+    std::hint::black_box(reef::render::sanitize_svg(&svg));
     (took, started.elapsed())
 }
 

@@ -234,6 +234,23 @@ impl Worker {
     }
 }
 
+/// Renders `source` to SVG in this process exactly as a worker does (merman's settings, the
+/// measured font and its cache, the sanitiser, the embedded font) but without the guard: no
+/// process, no time limit, no memory cap. Only for benchmarks that measure what the guard and
+/// HTTP cost on top; `None` if the diagram does not render.
+#[doc(hidden)]
+pub fn svg_in_this_process(source: &str) -> Option<String> {
+    let job = Job {
+        format: Format::Svg,
+        scale: 1,
+        deadline_ms: 60_000,
+        max_memory: 0,
+        source: strip_bom(source).to_owned(),
+    };
+    let (bytes, _) = worker::render(&job).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
 /// Text output (SVG or a text drawing), or why there is none.
 type SvgResult = Result<Arc<str>, RenderError>;
 

@@ -163,7 +163,7 @@ fn svg_request(format: Format, control: &OperationControl, native: bool) -> SvgR
 }
 
 /// Renders one job through merman, under its cooperative deadline.
-fn render(job: &Job) -> Result<(Vec<u8>, Vec<String>), RenderError> {
+pub(super) fn render(job: &Job) -> Result<(Vec<u8>, Vec<String>), RenderError> {
     let control = OperationControl::new().with_deadline(Duration::from_millis(job.deadline_ms));
     match render_with(job, &control, true) {
         // A style the native measurement cannot follow (merman names a few, such as a
