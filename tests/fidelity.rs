@@ -106,6 +106,12 @@ const CORPUS: &[Case] = &[
         at_least: &[("foreignObject", 20)],
     },
     Case {
+        name: "flowchart-service-map",
+        source: include_str!("../bench/corpus/flowchart-service-map.mmd"),
+        texts: &["Load balancer", "MCP gateway", "enqueue", "Object store"],
+        at_least: &[("foreignObject", 50)],
+    },
+    Case {
         name: "flowchart-medium",
         source: include_str!("../bench/corpus/flowchart-medium.mmd"),
         texts: &["Continuous integration", "cargo clippy -D warnings"],

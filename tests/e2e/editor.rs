@@ -2,6 +2,7 @@
 //! good picture, and the confirm step before moving a diagram to the trash.
 
 use fantoccini::key::Key;
+use serde_json::Value as Json;
 
 use crate::flows;
 use crate::harness::{Browser, E2e, Js, VIEWPORT};
@@ -235,4 +236,58 @@ async fn editor_shows_a_real_diagram_for_the_readme() {
         std::fs::create_dir_all(&docs).unwrap();
         std::fs::write(docs.join("editor.png"), &png).unwrap();
     }
+}
+
+/// The live preview of a 40-node flowchart follows typing. Besides checking that each
+/// keystroke's picture arrives, this prints how long it took, from the page's own clock: from
+/// the `/preview` request (sent 300 ms after the last keystroke) to the new image being
+/// loaded (the figure bench/README.md reports; timing is not asserted here).
+#[tokio::test]
+async fn the_preview_of_a_40_node_flowchart_follows_typing() {
+    let t = E2e::start("the_preview_of_a_40_node_flowchart_follows_typing", &[]).await;
+    let b = t.browser("", Js::On).await;
+    flows::new_diagram(&b).await;
+    b.js(
+        "var img = document.getElementById('preview');
+         window.__loads = [];
+         img.addEventListener('load', function () { window.__loads.push(performance.now()); });
+         var source = document.getElementById('source');
+         source.value = arguments[0];
+         source.dispatchEvent(new Event('input'));",
+        vec![Json::from(include_str!(
+            "../../bench/corpus/flowchart-service-map.mmd"
+        ))],
+    )
+    .await;
+    let mut shown = flows::wait_for_live_preview(&b, None, "MCP gateway").await;
+    let mut server = Vec::new();
+    let mut visible = Vec::new();
+    for i in 0..7 {
+        b.send_keys("#source", &format!("\n  n39 --> added{i}"))
+            .await;
+        shown = flows::wait_for_live_preview(&b, Some(&shown), &format!("added{i}")).await;
+        let timing = b
+            .js(
+                "var requests = performance.getEntriesByType('resource')
+                   .filter(function (e) { return e.name.endsWith('/preview'); });
+                 var last = requests[requests.length - 1];
+                 var loaded = window.__loads[window.__loads.length - 1];
+                 return [last.responseEnd - last.requestStart, loaded - last.startTime];",
+                vec![],
+            )
+            .await;
+        server.push(timing[0].as_f64().unwrap_or(f64::NAN));
+        visible.push(timing[1].as_f64().unwrap_or(f64::NAN));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    eprintln!(
+        "40-node flowchart, live preview after the 300 ms debounce: request {:.0} ms, visible {:.0} ms (medians of {})",
+        median(&mut server),
+        median(&mut visible),
+        server.len()
+    );
+    b.shot("typed").await;
 }
