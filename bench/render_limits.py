@@ -53,7 +53,22 @@ def grid(n):
 
 
 def dense(e):
-    return "flowchart TD\n" + "".join(f"  n{(i * 37) % 150} -->|e{i}| n{(i * 91 + 7) % 150}\n" for i in range(e))
+    # Distinct labelled edges among 150 nodes: node a to the (1 + i // 150)th node after it.
+    return "flowchart TD\n" + "".join(
+        f"  n{i % 150} -->|e{i}| n{(i % 150 + 1 + i // 150) % 150}\n" for i in range(e))
+
+
+def classes(e):
+    return "classDiagram\n" + "".join(f"  C{i} --> C{(i * 7919) % e} : r{i}\n" for i in range(e))
+
+
+def long_labels(chars):
+    # mermaid.js's maxTextSize: about `chars` characters of labelled nodes and edges.
+    lines, i = [], 0
+    while sum(map(len, lines)) < chars - 60:
+        lines.append(f"  a{i}[\"A label of some length {i}\"] -->|edge {i}| a{i + 1}\n")
+        i += 1
+    return "flowchart LR\n" + "".join(lines)
 
 
 def sequence(m):
@@ -62,7 +77,8 @@ def sequence(m):
 
 shapes = [("chain", chain, [500, 2000, 5000]), ("fan-in to 7", fan_in, [100, 500, 2000]),
           ("grid", grid, [100, 500, 2000]), ("labelled, 150", dense, [500, 1000, 3000]),
-          ("sequence", sequence, [500, 1500, 3000])]
+          ("sequence", sequence, [500, 1500, 3000]), ("classes", classes, [500, 2000, 4000]),
+          ("long labels", long_labels, [10_000, 50_000])]
 print(f"{'shape':<14}{'size':>6}{'seconds':>10}  status")
 for name, make, sizes in shapes:
     for size in sizes:
@@ -70,4 +86,7 @@ for name, make, sizes in shapes:
         print(f"{name:<14}{size:>6}{seconds:>10.3f}  {status}", flush=True)
         if seconds > 20:
             break
+with open(f"/proc/{worker.pid}/status") as status:
+    peak = next(line.split()[1] for line in status if line.startswith("VmHWM"))
+print(f"worker peak resident memory over all of these: {int(peak) / 1024:.0f} MB")
 worker.kill()

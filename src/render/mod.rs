@@ -144,12 +144,20 @@ impl RenderSettings {
             worker_exe,
             // Two at least, so one runaway diagram cannot stall every render on a 1-core host.
             workers: cores.max(2),
+            // Measured with merman 0.9.3 (`python3 bench/render_limits.py`, release build,
+            // one worker, 2-core VM): the worst shapes within mermaid.js's own defaults take
+            // 0.10 s (500 labelled edges among 150 nodes) and 0.60 s (50,000 characters of
+            // labelled nodes and edges); 5,000-node chains 0.9 s, 4,000-edge class diagrams
+            // 1.1 s, 3,000 sequence messages 0.6 s. merman's resource profile refuses more
+            // layout work than 14.1 million units (3,000 distinct labelled edges, a 2,000-node
+            // grid) within 0.4 to 1.9 s. So the limits below refuse nothing within
+            // mermaid.js's defaults, with more than four times the time to spare.
             timeout: Duration::from_secs(3),
             deadline: Duration::from_millis(2_750),
             queue_timeout: Duration::from_secs(10),
             max_source_bytes: 256 * 1024,
-            // The largest normal render measured peaked at 150 MB (a scale-4 PNG); layout
-            // of diagrams within the limits stays under 60 MB.
+            // One worker's peak over all of those shapes: 278 MB resident (the refused
+            // 3,000-edge layout), the font fallbacks of a PNG included.
             max_memory: 1024 * 1024 * 1024,
             cache_entries: 512,
         }
