@@ -45,10 +45,11 @@ async fn main() {
     let rounds: usize = support::env_or("REEF_BENCH_ROUNDS", 1000);
     let clients: usize = support::env_or("REEF_BENCH_CLIENTS", 4);
     let (server, _browser, api) = support::server().await;
-    // 2,000 distinct labelled edges among 150 nodes: within merman's limits, about 2 s of
-    // layout and measurement per render, so every worker stays busy.
+    // 3,000 distinct labelled edges among 150 nodes: the longest a worker can be held, about
+    // 2 s of layout until merman's layout-work limit refuses it (nothing within merman's
+    // limits reaches the 2.75 s deadline).
     let slow: String = std::iter::once("flowchart TD\n".to_owned())
-        .chain((0..2_000).map(|i| {
+        .chain((0..3_000).map(|i| {
             let a = i % 150;
             format!("  n{a} -->|e{i}| n{}\n", (a + 1 + i / 150) % 150)
         }))
