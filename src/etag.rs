@@ -49,6 +49,18 @@ impl ContentTag {
         response
     }
 
+    /// A 304 for an SVG. A browser merges a 304's headers into the copy it keeps (RFC 9111
+    /// §4.3.4), so the answer must carry the SVG's own Content-Security-Policy, or the pages'
+    /// policy would replace it and block the image's inline styles on the next load.
+    pub fn svg_not_modified(&self) -> Response {
+        let mut response = self.not_modified();
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::render::SVG_CSP),
+        );
+        response
+    }
+
     /// Adds the tag and the revalidation policy to a response built from the tagged inputs.
     pub fn stamp(&self, response: &mut Response) {
         let headers = response.headers_mut();

@@ -552,6 +552,12 @@ async fn exports_answer_304_to_a_matching_if_none_match_without_rendering_again(
             assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{path}");
             assert!(again.bytes.is_empty());
             assert_eq!(again.header("etag").unwrap(), etag);
+            // The browser keeps the 304's headers: the SVG's own policy, not the pages'.
+            assert_eq!(
+                again.header("content-security-policy"),
+                first.header("content-security-policy"),
+                "{path}"
+            );
         }
         // Another format or scale of the same diagram is another representation.
         let other = Api::send(

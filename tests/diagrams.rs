@@ -578,6 +578,12 @@ async fn images_carry_a_strong_etag_and_answer_304_when_unchanged() {
     assert!(etag.starts_with('"') && !etag.starts_with("W/"), "{etag}");
     let again = get_if_none_match(&b, &format!("/d/{id}/image.svg"), &etag).await;
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    // Browsers keep a 304's headers: it must carry the SVG's policy, which allows its inline
+    // styles and font, not the pages' (with which a reloaded SVG draws as black boxes).
+    assert_eq!(
+        again.headers()["content-security-policy"],
+        first.headers()["content-security-policy"]
+    );
     assert!(again.bytes().await.unwrap().is_empty());
     // A new version draws a new picture and a new tag.
     b.save(&id, "Cached", "flowchart LR\n  X --> Y\n").await;

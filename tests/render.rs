@@ -456,3 +456,29 @@ async fn a_pathological_diagram_never_makes_other_requests_slow() {
         "other requests stayed fast: worst {worst:?}, slow render {took:?}"
     );
 }
+
+#[tokio::test]
+async fn png_and_pdf_draw_hundreds_of_nodes_or_point_to_the_svg() {
+    let r = renderer(|s| {
+        s.timeout = Duration::from_secs(60);
+        s.deadline = Duration::from_secs(59);
+    });
+    // One drop-shadow filter per node: merman's default export limit (128 filter primitives
+    // in all) refused this before.
+    let chain: String = std::iter::once("flowchart TD\n".to_owned())
+        .chain((0..299).map(|i| format!("  N{i} --> N{}\n", i + 1)))
+        .collect();
+    let png = r.png(&chain, 1).await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    // 500 labelled edges are drawn as SVG, but merman's PNG/PDF conversion gives up on
+    // resolving mermaid's stylesheet for so many labels: the message says what does work.
+    let many = dense(500);
+    assert!(r.svg(&many).await.is_ok());
+    let err = r.png(&many, 1).await.unwrap_err();
+    assert!(
+        matches!(err, RenderError::TooComplex { image: true, .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), "diagram_too_complex");
+    assert!(err.to_string().contains("the SVG export draws it"), "{err}");
+}

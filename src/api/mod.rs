@@ -341,7 +341,11 @@ pub async fn export(
         source.as_bytes(),
     ]);
     if tag.is_fresh(request) {
-        return Ok(tag.not_modified());
+        return Ok(if ext == "svg" {
+            tag.svg_not_modified()
+        } else {
+            tag.not_modified()
+        });
     }
     let mut response = export_body(state, source, name, ext, scale, portable).await?;
     tag.stamp(&mut response);

@@ -39,14 +39,23 @@ pub enum RenderError {
     #[error("The diagram source is larger than {} KiB; split it into smaller diagrams.", limit / 1024)]
     TooLarge { limit: usize },
     #[error(
-        "The diagram is too large to draw ({}: {actual}, at most {maximum}); split it into smaller diagrams.",
-        limit.trim_start_matches("max_").replace('_', " ")
+        "The diagram is too large to {} ({}: {actual}, at most {maximum}); {}",
+        if *image { "export as PNG or PDF" } else { "draw" },
+        limit.trim_start_matches("max_").replace('_', " "),
+        if *image {
+            "the SVG export draws it, or split it into smaller diagrams."
+        } else {
+            "split it into smaller diagrams."
+        }
     )]
     TooComplex {
         /// merman's name of the limit, e.g. `max_edges`.
         limit: String,
         actual: u64,
         maximum: u64,
+        /// Whether it was the PNG or PDF conversion that refused (merman's limits there are
+        /// tighter than for the SVG: it resolves mermaid's stylesheet for every label).
+        image: bool,
     },
     #[error("{}", parse_message(message, *line, *column))]
     Parse {
@@ -510,6 +519,7 @@ impl Renderer {
                         limit,
                         actual,
                         maximum,
+                        image: matches!(format, Format::Png | Format::Pdf),
                     }),
                     Answer::Timeout => Err(RenderError::Timeout),
                     Answer::Unsupported { message } => Err(RenderError::FormatUnavailable(

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use merman::svg::SvgPipeline;
-use merman::svg::export::{PdfOptions, RasterOptions, RasterSizeLimit};
+use merman::svg::export::{PdfOptions, RasterOptions, RasterSizeLimit, SvgConversionLimits};
 use merman::{
     AsciiRequest, OperationControl, ParseOptions, PdfRequest, PngRequest, RenderError,
     RenderOutput, RenderRequest, Renderer, SvgEnvironment, SvgRequest,
@@ -23,6 +23,16 @@ use super::sanitize::sanitize_svg;
 
 /// PNGs larger than this many pixels are refused rather than allocated.
 const MAX_PIXELS: u64 = 40_000_000;
+
+/// merman's structural limits for turning an SVG into PNG or PDF, with room for a drop-shadow
+/// filter on every node: its default (128 filter primitives in all) refused a 300-node chain.
+/// Time and memory stay bounded by the worker's deadline and memory cap.
+fn conversion_limits() -> SvgConversionLimits {
+    SvgConversionLimits {
+        max_total_filter_primitives: Some(65_536),
+        ..SvgConversionLimits::default_safe()
+    }
+}
 
 fn read_frame(input: &mut impl Read) -> std::io::Result<Option<Vec<u8>>> {
     let mut len = [0u8; 4];
@@ -201,10 +211,13 @@ fn render_with(
                 control,
                 PngRequest {
                     svg,
-                    options: RasterOptions::default()
-                        .with_scale(f32::from(job.scale.clamp(1, 4)))
-                        .with_size_limit(RasterSizeLimit::new(None, None, Some(MAX_PIXELS)))
-                        .with_background("white"),
+                    options: RasterOptions {
+                        conversion_limits: conversion_limits(),
+                        ..RasterOptions::default()
+                            .with_scale(f32::from(job.scale.clamp(1, 4)))
+                            .with_size_limit(RasterSizeLimit::new(None, None, Some(MAX_PIXELS)))
+                            .with_background("white")
+                    },
                 },
             )
         }
@@ -215,7 +228,10 @@ fn render_with(
                 control,
                 PdfRequest {
                     svg,
-                    options: PdfOptions::default(),
+                    options: PdfOptions {
+                        conversion_limits: conversion_limits(),
+                        ..PdfOptions::default()
+                    },
                 },
             )
         }

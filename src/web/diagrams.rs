@@ -341,7 +341,7 @@ fn error_svg(message: &str) -> String {
 pub async fn render_image(state: &AppState, headers: &HeaderMap, source: &str) -> Response {
     let tag = ContentTag::of(&[b"image.svg", source.as_bytes()]);
     if tag.is_fresh(headers) {
-        return tag.not_modified();
+        return tag.svg_not_modified();
     }
     match state.renderer.svg(source).await {
         Ok(svg) => {
