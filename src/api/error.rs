@@ -82,6 +82,10 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     ("payload_too_large", "413: the request body is over 1 MiB."),
     (
+        "source_too_large",
+        "413: the Mermaid text is over the renderer's 256 KiB limit.",
+    ),
+    (
         "unsupported_media_type",
         "415: the body's Content-Type is not one this route accepts.",
     ),
@@ -118,6 +122,14 @@ pub const CODES: &[(&str, &str)] = &[
     (
         "internal_error",
         "500: Reef failed; the details are in its log.",
+    ),
+    (
+        "render_timeout",
+        "503: the render ran out of time (usually the server is busy); try again.",
+    ),
+    (
+        "render_failed",
+        "503: the renderer could not finish (a worker stopped, or the server is busy); the message says which.",
     ),
 ];
 
