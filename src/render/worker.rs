@@ -145,7 +145,7 @@ fn error_answer(source: &str, error: &RenderError) -> Answer {
             maximum: limit.maximum,
         },
         RenderError::Ascii(e) => Answer::Unsupported {
-            message: e.to_string(),
+            message: text_drawing_refusal(&e.to_string()),
         },
         RenderError::UnsupportedTarget(what) => Answer::Unsupported {
             message: format!("{what} is not available"),
@@ -159,6 +159,20 @@ fn error_answer(source: &str, error: &RenderError) -> Answer {
 /// The SVG stage of a job. The browser SVG is merman's default ("parity") pipeline, labels as
 /// HTML; everything else goes through the resvg-safe pipeline (text-only SVG). `native`
 /// measures text with the bundled font; without it, with merman's width table.
+/// merman's reason for having no text drawing, said for the person who asked for one.
+fn text_drawing_refusal(reason: &str) -> String {
+    let reason = reason.trim_end_matches('.');
+    match reason
+        .split_once("diagram type `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+    {
+        Some((kind, _)) => {
+            format!("there is no text drawing of {kind} diagrams; ask for SVG, PNG or PDF")
+        }
+        None => format!("this diagram has no text drawing yet ({reason}); ask for SVG, PNG or PDF"),
+    }
+}
+
 fn svg_request(format: Format, control: &OperationControl, native: bool) -> SvgRequest {
     let environment = match (native, format) {
         (false, _) => SvgEnvironment::deterministic(),
@@ -421,6 +435,20 @@ pub fn worker_main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::asks_for_elk;
+
+    #[test]
+    fn a_missing_text_drawing_says_what_to_ask_for_instead() {
+        assert_eq!(
+            super::text_drawing_refusal("ASCII rendering does not support diagram type `pie`."),
+            "there is no text drawing of pie diagrams; ask for SVG, PNG or PDF"
+        );
+        assert!(
+            super::text_drawing_refusal(
+                "ASCII rendering does not support `x` for `flowchart` yet."
+            )
+            .starts_with("this diagram has no text drawing yet (ASCII rendering")
+        );
+    }
 
     #[test]
     fn elk_is_asked_for_in_the_header_front_matter_or_a_directive() {
