@@ -328,11 +328,42 @@ fn escape_xml(text: &str) -> String {
 }
 
 /// A small placeholder image standing in for a diagram that does not render.
+/// The picture shown in place of a diagram that cannot be drawn: the reason, wrapped at word
+/// boundaries into lines of at most 70 characters (at most 4 lines; longer reasons end with
+/// "…").
 fn error_svg(message: &str) -> String {
-    let short: String = message.chars().take(90).collect();
+    const WIDTH: usize = 70;
+    const MAX_LINES: usize = 4;
+    let mut lines: Vec<String> = Vec::new();
+    for word in message.split_whitespace() {
+        match lines.last_mut() {
+            Some(line) if line.chars().count() + 1 + word.chars().count() <= WIDTH => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.chars().take(WIDTH).collect()),
+        }
+    }
+    if lines.len() > MAX_LINES {
+        lines.truncate(MAX_LINES);
+        if let Some(last) = lines.last_mut() {
+            last.push('…');
+        }
+    }
+    let height = 28 + 18 * lines.len().max(1);
+    let text: String = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            format!(
+                r##"<text x="16" y="{}" font-family="sans-serif" font-size="13" fill="#a3261a">{}</text>"##,
+                28 + 18 * i,
+                escape_xml(line)
+            )
+        })
+        .collect();
     format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="480" height="64" viewBox="0 0 480 64"><rect width="480" height="64" rx="8" fill="#fff4f2" stroke="#f4b8ae"/><text x="16" y="37" font-family="sans-serif" font-size="13" fill="#a3261a">{}</text></svg>"##,
-        escape_xml(&short)
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="560" height="{height}" viewBox="0 0 560 {height}"><rect width="560" height="{height}" rx="8" fill="#fff4f2" stroke="#f4b8ae"/>{text}</svg>"##
     )
 }
 
@@ -663,4 +694,24 @@ pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
         axum::Json(serde_json::json!({ "error": code, "message": message })),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_svg;
+
+    #[test]
+    fn the_error_picture_shows_the_whole_reason_on_several_lines() {
+        let reason = "The diagram is too large to export as PNG or PDF (svg fallback selector index: 16790256, at most 16777216); the SVG export draws it, or split it into smaller diagrams.";
+        let svg = error_svg(reason);
+        assert_eq!(svg.matches("<text ").count(), 3, "{svg}");
+        for word in reason.split_whitespace() {
+            assert!(svg.contains(word), "{word} missing: {svg}");
+        }
+        let long = "word ".repeat(200);
+        let svg = error_svg(&long);
+        assert_eq!(svg.matches("<text ").count(), 4);
+        assert!(svg.contains('…'));
+        assert!(error_svg("a < b & c").contains("a &lt; b &amp; c"));
+    }
 }
