@@ -5,7 +5,7 @@
 //! browsers draw them ("classA" clipped to "class"). So the worker measures with a real font,
 //! Recursive (mermaid 12's own default, SIL OFL 1.1, `assets/fonts/`), through merman's native
 //! font context, and every viewer draws with that same font: each SVG carries an `@font-face`
-//! holding only the glyphs it uses (a subset, 4–10 KB per weight), and PNG and PDF are painted
+//! holding only the glyphs it uses (a subset, 8–12 KB per weight), and PNG and PDF are painted
 //! with it. The font is locked in the site configuration: a diagram choosing another family
 //! would be measured with Recursive and drawn with something else.
 //!
@@ -17,8 +17,9 @@
 //! A render spends at most [`NATIVE_BUDGET`] shaping new labels; a diagram with more than
 //! that measures its remaining labels with the table, so it is drawn in time.
 //!
-//! Characters Recursive lacks (Greek, Cyrillic, CJK, arrows, emoji) are measured with the
-//! table for that label and drawn with the viewer's fallback font.
+//! Characters Recursive lacks (Greek, Cyrillic, CJK, arrows, emoji): in an SVG, that label is
+//! measured with the table and drawn with the viewer's fallback font; PNG and PDF measure and
+//! draw it with DejaVu Sans, WenQuanYi Micro Hei or Noto Color Emoji where installed.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -55,9 +56,9 @@ const CACHE_ENTRIES: NonZeroUsize = NonZeroUsize::new(50_000).expect("not zero")
 /// rather than stopped at the deadline.
 const NATIVE_BUDGET: Duration = Duration::from_millis(500);
 
-/// Uncached shaping probes allowed in one render. merman's default (16,384) refused
-/// diagrams well within mermaid.js's own limits; the render deadline bounds the time anyway
-/// (a probe is about 50 µs).
+/// Uncached shaping probes allowed in one render. merman's default (16,384) would fail a
+/// render of a few thousand labels outright (a label takes several probes); here the time
+/// budget above ends native shaping first and the render goes on with the table.
 const MAX_MEASUREMENTS: usize = 200_000;
 
 type MeasurementCache = LruCache<String, Option<HostTextMeasurement>>;
