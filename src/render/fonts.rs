@@ -241,6 +241,24 @@ fn painting_fonts() -> Option<&'static NativeFontContext> {
         .as_ref()
 }
 
+/// Recursive and the installed fallback fonts as a resvg font database, for drawing a PNG
+/// without merman's conversion (see `worker::png_by_resvg`).
+pub fn font_database() -> Arc<resvg::usvg::fontdb::Database> {
+    static DATABASE: OnceLock<Arc<resvg::usvg::fontdb::Database>> = OnceLock::new();
+    Arc::clone(DATABASE.get_or_init(|| {
+        let mut database = resvg::usvg::fontdb::Database::new();
+        database.load_font_data(REGULAR.to_vec());
+        database.load_font_data(BOLD.to_vec());
+        for path in FALLBACK_FONTS {
+            if let Ok(bytes) = std::fs::read(path) {
+                database.load_font_data(bytes);
+            }
+        }
+        database.set_sans_serif_family(FAMILY);
+        Arc::new(database)
+    }))
+}
+
 /// The environment of a PNG or PDF: measured and painted with the same fonts, Recursive and
 /// its fallbacks (uncached: merman insists the painting context be the measuring one).
 pub fn painting_environment(control: &OperationControl) -> SvgEnvironment {

@@ -193,8 +193,61 @@ pub(super) fn render(job: &Job) -> Result<(Vec<u8>, Vec<String>), RenderError> {
         // A style the native measurement cannot follow (merman names a few, such as a
         // `letter-spacing` on a label) falls back to the width table rather than failing.
         Err(e) if is_font_error(&e) => render_with(job, &control, false),
+        Err(RenderError::ResourceLimitExceeded(limit))
+            if job.format == Format::Png && limit.id == SELECTOR_BUDGET =>
+        {
+            png_by_resvg(job, &control)
+                .map(|png| (png, Vec::new()))
+                .ok_or(RenderError::ResourceLimitExceeded(limit))
+        }
         other => other,
     }
+}
+
+/// merman's fixed budget for matching mermaid's stylesheet against HTML labels while it
+/// turns them into SVG text for PNG and PDF; it refuses diagrams of a few hundred labelled
+/// edges that the browser SVG draws without trouble.
+const SELECTOR_BUDGET: &str = "svg_fallback_selector_index";
+
+/// A PNG of a diagram past [`SELECTOR_BUDGET`]: the browser SVG, its HTML labels turned into
+/// SVG text by merman's unbudgeted helper (labels past the budget keep the default label
+/// style), drawn by resvg with the bundled and fallback fonts. Still under the worker's hard
+/// time limit and memory cap; `None` if any step fails or the picture is over the pixel cap.
+fn png_by_resvg(job: &Job, control: &OperationControl) -> Option<Vec<u8>> {
+    use resvg::{tiny_skia, usvg};
+
+    let svg_job = Job {
+        format: Format::Svg,
+        scale: job.scale,
+        deadline_ms: job.deadline_ms,
+        max_memory: job.max_memory,
+        source: job.source.clone(),
+    };
+    let (svg, _) = render_with(&svg_job, control, true).ok()?;
+    let svg = String::from_utf8(svg).ok()?;
+    let text_svg = merman::svg::foreign_object_label_fallback_svg_text(
+        &svg,
+        &merman::svg::DeterministicTextMeasurer::default(),
+    );
+    let options = usvg::Options {
+        fontdb: fonts::font_database(),
+        font_family: fonts::FAMILY.to_owned(),
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_str(&text_svg, &options).ok()?;
+    let scale = f32::from(job.scale.clamp(1, 4));
+    let size = tree.size().to_int_size().scale_by(scale)?;
+    if u64::from(size.width()) * u64::from(size.height()) > MAX_PIXELS {
+        return None;
+    }
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height())?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().ok()
 }
 
 fn is_font_error(error: &RenderError) -> bool {
