@@ -64,7 +64,7 @@ pub enum RenderError {
         column: Option<u32>,
     },
     #[error(
-        "The diagram took too long to lay out and was stopped; use fewer connections between the same nodes, or split it up."
+        "Drawing the diagram took longer than the time limit and was stopped; split it into smaller diagrams (a PNG or PDF takes longer than the SVG)."
     )]
     Timeout,
     #[error("{0}")]
