@@ -156,9 +156,6 @@ fn error_answer(source: &str, error: &RenderError) -> Answer {
     }
 }
 
-/// The SVG stage of a job. The browser SVG is merman's default ("parity") pipeline, labels as
-/// HTML; everything else goes through the resvg-safe pipeline (text-only SVG). `native`
-/// measures text with the bundled font; without it, with merman's width table.
 /// merman's reason for having no text drawing, said for the person who asked for one.
 fn text_drawing_refusal(reason: &str) -> String {
     let reason = reason.trim_end_matches('.');
@@ -173,6 +170,9 @@ fn text_drawing_refusal(reason: &str) -> String {
     }
 }
 
+/// The SVG stage of a job. The browser SVG is merman's default ("parity") pipeline, labels as
+/// HTML; everything else goes through the resvg-safe pipeline (text-only SVG). `native`
+/// measures text with the bundled font; without it, with merman's width table.
 fn svg_request(format: Format, control: &OperationControl, native: bool) -> SvgRequest {
     let environment = match (native, format) {
         (false, _) => SvgEnvironment::deterministic(),
