@@ -360,75 +360,64 @@ async fn export_body(
     scale: u8,
     portable: bool,
 ) -> ApiResult<Response> {
-    let disposition = format!("inline; filename=\"{name}.{ext}\"");
-    match ext {
-        "svg" => {
-            let svg = if portable {
-                state.renderer.portable_svg(source).await?
-            } else {
-                state.renderer.svg(source).await?
-            };
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "image/svg+xml".to_owned()),
-                    (
-                        header::CONTENT_SECURITY_POLICY,
-                        crate::render::SVG_CSP.to_owned(),
-                    ),
-                    (header::CONTENT_DISPOSITION, disposition),
-                ],
-                svg.to_string(),
-            )
-                .into_response())
-        }
-        "png" => {
-            let png = state.renderer.png(source, scale).await?;
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "image/png".to_owned()),
-                    (header::CONTENT_DISPOSITION, disposition),
-                ],
-                png,
-            )
-                .into_response())
-        }
-        "pdf" => {
-            let pdf = state.renderer.pdf(source).await?;
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "application/pdf".to_owned()),
-                    (header::CONTENT_DISPOSITION, disposition),
-                ],
-                pdf,
-            )
-                .into_response())
-        }
-        "txt" => {
-            let text = state.renderer.txt(source).await?;
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
-                    (header::CONTENT_DISPOSITION, disposition),
-                ],
-                text.to_string(),
-            )
-                .into_response())
-        }
-        "mmd" => Ok((
-            StatusCode::OK,
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "text/vnd.mermaid; charset=utf-8".to_owned(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.mmd\""),
-                ),
-            ],
-            source.to_owned(),
-        )
-            .into_response()),
-        _ => Err(ApiError::NotFound),
+    let (content_type, body): (&str, Vec<u8>) = match ext {
+        "svg" if portable => (
+            "image/svg+xml",
+            state
+                .renderer
+                .portable_svg(source)
+                .await?
+                .as_bytes()
+                .to_vec(),
+        ),
+        "svg" => (
+            "image/svg+xml",
+            state.renderer.svg(source).await?.as_bytes().to_vec(),
+        ),
+        "png" => ("image/png", state.renderer.png(source, scale).await?),
+        "pdf" => ("application/pdf", state.renderer.pdf(source).await?),
+        "txt" => (
+            "text/plain; charset=utf-8",
+            state.renderer.txt(source).await?.as_bytes().to_vec(),
+        ),
+        "mmd" => return Ok(mmd_download(source, name)),
+        _ => return Err(ApiError::NotFound),
+    };
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}.{ext}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response();
+    if ext == "svg" {
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(crate::render::SVG_CSP),
+        );
     }
+    Ok(response)
+}
+
+/// The Mermaid text itself, as a download.
+fn mmd_download(source: &str, name: &str) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/vnd.mermaid; charset=utf-8".to_owned(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.mmd\""),
+            ),
+        ],
+        source.to_owned(),
+    )
+        .into_response()
 }
