@@ -4,7 +4,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use reef::auth::token::TokenSecret;
+use reef::tokens::TokenSecret;
 
 fn main() {
     let secret = TokenSecret::generate();

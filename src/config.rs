@@ -1,75 +1,14 @@
-//! Command line and environment configuration, in one place.
-//! Every server setting is a `reef serve --flag` with a `REEF_*` environment variable.
+//! The server's configuration, in one place: every setting is a `reef serve --flag` with a
+//! `REEF_*` environment variable ([`ServeArgs`]), resolved into the [`Config`] the running
+//! server reads. The rest of the command line (subcommands, the client) is in `main.rs`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "reef",
-    version,
-    about = "Reef: a self-hosted Mermaid diagram studio (one binary, one SQLite file)",
-    args_conflicts_with_subcommands = true
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    /// With no subcommand, Reef serves (same flags as `reef serve`).
-    #[command(flatten)]
-    pub serve: ServeArgs,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the web server (the default).
-    Serve(ServeArgs),
-    /// Manage accounts from the shell.
-    #[command(subcommand)]
-    User(UserCommand),
-    /// Exit 0 when the server at --url answers /healthz with 200 (for container health checks).
-    Healthcheck {
-        /// Base URL of the server to check.
-        #[arg(
-            long,
-            env = "REEF_HEALTHCHECK_URL",
-            default_value = "http://127.0.0.1:8080"
-        )]
-        url: String,
-    },
-    /// Write a consistent copy of the database to FILE while Reef keeps running.
-    Backup {
-        /// Where to write the copy (must not exist yet).
-        file: std::path::PathBuf,
-        #[command(flatten)]
-        data: DataArg,
-    },
-    // The API client (`login`, `logout`, `me`, `ls`, `get`, `push`, `rm`, `share`, `render`),
-    // defined with its code in src/client/.
-    #[command(flatten)]
-    Client(crate::client::ClientCommand),
-    /// Internal: a sandboxed Mermaid render worker speaking on stdin/stdout.
-    #[command(hide = true)]
-    RenderWorker,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum UserCommand {
-    /// Create an account; the password is read from standard input.
-    Add {
-        /// Email address of the new account.
-        email: String,
-        /// Read the password from standard input (required, so it never lands in shell history).
-        #[arg(long, required = true)]
-        password_stdin: bool,
-        /// Make the account an administrator.
-        #[arg(long)]
-        admin: bool,
-        #[command(flatten)]
-        data: DataArg,
-    },
-}
+/// Bodies larger than this many bytes are refused (413) before a handler sees them.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, Args)]
 pub struct DataArg {

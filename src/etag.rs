@@ -5,7 +5,7 @@
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::auth::secret;
+use crate::secret;
 
 /// Revalidate on every use: a changed diagram or a share link turned off shows at once.
 const REVALIDATE: &str = "private, no-cache";

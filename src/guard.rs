@@ -16,8 +16,7 @@ use axum::response::{IntoResponse, Response};
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
-use crate::api::error::ApiError;
-use crate::error::AppError;
+use crate::error::{ApiError, AppError};
 use crate::state::AppState;
 
 /// True for the routes that answer in the JSON envelope rather than with pages (the editor's
@@ -37,7 +36,7 @@ pub async fn requests(State(state): State<AppState>, request: Request, next: Nex
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > crate::MAX_BODY_BYTES as u64) {
+    if declared.is_some_and(|n| n > crate::config::MAX_BODY_BYTES as u64) {
         // Said up front: answer at once rather than wait for a megabyte that will be refused.
         return close(refuse(api, StatusCode::PAYLOAD_TOO_LARGE));
     }

@@ -1,20 +1,43 @@
 //! Reef: a self-hosted Mermaid diagram studio. `app` builds the whole HTTP surface; `main.rs`
 //! and the tests both use it.
+//!
+//! Data flows one way: surfaces (`web`, `api`, `mcp`, `client`) → who is calling (`auth`) →
+//! use cases (`diagrams`, `tokens`, `accounts`) → store and renderer (`db`, `render`); see
+//! `docs/architecture.md`.
 #![forbid(unsafe_code)]
 
-pub mod api;
-pub mod auth;
-pub mod client;
-pub mod config;
-pub mod db;
-pub mod error;
-pub mod etag;
+// Entry: the router, the server loop and the request guards.
 pub mod guard;
-pub mod mcp;
-pub mod render;
 pub mod server;
-pub mod state;
+
+// Surfaces.
+pub mod api;
+pub mod client;
+pub mod mcp;
 pub mod web;
+
+// Who is calling.
+pub mod auth;
+
+// Use cases, and the vocabulary the surfaces share.
+pub mod accounts;
+pub mod assets;
+pub mod diagrams;
+pub mod etag;
+pub mod http;
+pub mod limits;
+pub mod secret;
+pub mod tokens;
+pub mod wire;
+
+// Core.
+pub mod config;
+pub mod error;
+pub mod state;
+
+// Below: the store and the renderer.
+pub mod db;
+pub mod render;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -26,8 +49,7 @@ use tower_http::trace::TraceLayer;
 
 pub use state::AppState;
 
-/// Bodies larger than this are refused before a handler sees them.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub use config::MAX_BODY_BYTES;
 
 /// Pages load only our own script, style and images; nothing is inlined and nothing remote.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -61,8 +83,8 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.db.run(|conn| db::ping(conn)).await {
+async fn healthz(State(db): State<db::Db>) -> impl IntoResponse {
+    match db.run(|conn| db::ping(conn)).await {
         Ok(()) => (StatusCode::OK, "ok"),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");

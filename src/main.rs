@@ -4,10 +4,76 @@
 use std::io::Read;
 use std::process::ExitCode;
 
-use clap::Parser;
-use reef::config::{Cli, Command, Config, ServeArgs, UserCommand};
+use clap::{Parser, Subcommand};
+use reef::accounts::{self, AccountError};
+use reef::config::{Config, DataArg, ServeArgs};
 use reef::db::Db;
 use reef::render::{RenderSettings, Renderer};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "reef",
+    version,
+    about = "Reef: a self-hosted Mermaid diagram studio (one binary, one SQLite file)",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// With no subcommand, Reef serves (same flags as `reef serve`).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default).
+    Serve(ServeArgs),
+    /// Manage accounts from the shell.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Exit 0 when the server at --url answers /healthz with 200 (for container health checks).
+    Healthcheck {
+        /// Base URL of the server to check.
+        #[arg(
+            long,
+            env = "REEF_HEALTHCHECK_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        url: String,
+    },
+    /// Write a consistent copy of the database to FILE while Reef keeps running.
+    Backup {
+        /// Where to write the copy (must not exist yet).
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    // The API client (`login`, `logout`, `me`, `ls`, `get`, `push`, `rm`, `share`, `render`),
+    // defined with its code in src/client/.
+    #[command(flatten)]
+    Client(reef::client::ClientCommand),
+    /// Internal: a sandboxed Mermaid render worker speaking on stdin/stdout.
+    #[command(hide = true)]
+    RenderWorker,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is read from standard input.
+    Add {
+        /// Email address of the new account.
+        email: String,
+        /// Read the password from standard input (required, so it never lands in shell history).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -80,9 +146,10 @@ fn user(cmd: UserCommand) -> ExitCode {
             admin,
             data,
         } => {
-            let email = match reef::web::account::parse_email(&email) {
-                Ok(e) => e,
-                Err(msg) => return fail(msg),
+            // A bad address is refused before anything is read or created.
+            let email = match accounts::Email::parse(&email) {
+                Ok(e) => e.as_str().to_owned(),
+                Err(e) => return fail(e),
             };
             let mut password = String::new();
             if let Err(e) = std::io::stdin().read_to_string(&mut password) {
@@ -94,30 +161,25 @@ fn user(cmd: UserCommand) -> ExitCode {
                 .map(|p| p.strip_suffix('\r').unwrap_or(p))
                 .unwrap_or(&password)
                 .to_owned();
-            if let Err(msg) = reef::auth::password::check_rules(&password) {
+            if let Err(msg) = accounts::password::check_rules(&password) {
                 return fail(msg);
             }
             let db = match Db::open(&data.dir) {
                 Ok(db) => db,
                 Err(e) => return fail(e),
             };
-            let hash = match reef::auth::password::hash_now(&password) {
-                Ok(h) => h,
-                Err(e) => return fail(e),
-            };
             let now = reef::state::Clock::default().now();
-            let result = db.conn().and_then(|mut conn| {
-                reef::db::users::create(&mut conn, &email, &hash, false, admin, now)
+            let result = db.conn().map_err(AccountError::Store).and_then(|mut conn| {
+                accounts::add_from_shell(&mut conn, &email, &password, admin, now)
             });
             match result {
-                Ok(reef::db::users::Created::Ok(user)) => {
+                Ok(user) => {
                     println!("{}", user.id);
                     ExitCode::SUCCESS
                 }
-                Ok(reef::db::users::Created::DuplicateEmail) => {
+                Err(AccountError::DuplicateEmail) => {
                     fail(format!("an account with the email {email} already exists"))
                 }
-                Ok(reef::db::users::Created::Closed) => fail("sign-ups are closed"),
                 Err(e) => fail(e),
             }
         }

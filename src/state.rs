@@ -1,14 +1,15 @@
-//! Shared application state handed to every handler.
+//! Shared application state handed to every handler, and its parts. Handlers that need only
+//! one part take it directly (`State<Db>`, `State<Renderer>`): each part is a `FromRef`
+//! sub-state.
 
-use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use axum::extract::FromRef;
 
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Db, UnixTime};
+use crate::limits::{ApiLimits, LoginLimits, UsedNonces};
 use crate::render::Renderer;
 
 #[derive(Clone)]
@@ -17,35 +18,64 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub renderer: Renderer,
     pub clock: Clock,
-    pub login_limits: Arc<LoginLimits>,
-    pub api_limits: Arc<crate::api::limits::ApiLimits>,
-    pub used_nonces: Arc<crate::web::settings::UsedNonces>,
+    pub limits: Arc<Limits>,
+}
+
+/// The in-memory throttles (see [`crate::limits`]).
+pub struct Limits {
+    pub api: ApiLimits,
+    pub login: LoginLimits,
+    pub nonces: UsedNonces,
 }
 
 impl AppState {
     pub fn new(config: Config, db: Db, renderer: Renderer) -> Self {
-        let api_limits =
-            crate::api::limits::ApiLimits::new(config.rate_read_per_min, config.rate_write_per_min);
+        let limits = Limits {
+            api: ApiLimits::new(config.rate_read_per_min, config.rate_write_per_min),
+            login: LoginLimits::default(),
+            nonces: UsedNonces::default(),
+        };
         Self {
-            api_limits: Arc::new(api_limits),
-            used_nonces: Arc::default(),
+            limits: Arc::new(limits),
             db,
             config: Arc::new(config),
             renderer,
             clock: Clock::default(),
-            login_limits: Arc::new(LoginLimits::new()),
         }
     }
 }
 
-/// Wall-clock time in Unix seconds, with an offset tests can move forward instead of sleeping.
+/// Each part of the state is a sub-state a handler can take on its own.
+macro_rules! sub_states {
+    ($($field:ident: $type:ty),* $(,)?) => {
+        $(
+            impl FromRef<AppState> for $type {
+                fn from_ref(state: &AppState) -> Self {
+                    state.$field.clone()
+                }
+            }
+        )*
+    };
+}
+
+sub_states! {
+    db: Db,
+    renderer: Renderer,
+    config: Arc<Config>,
+    clock: Clock,
+    limits: Arc<Limits>,
+}
+
+/// Wall-clock time in seconds since the Unix epoch (UTC), with an offset tests can move
+/// forward instead of sleeping.
 #[derive(Clone, Default, Debug)]
 pub struct Clock {
     offset: Arc<AtomicI64>,
 }
 
 impl Clock {
-    pub fn now(&self) -> i64 {
+    /// Now, in seconds since the Unix epoch.
+    pub fn now(&self) -> UnixTime {
         let system = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
@@ -53,33 +83,19 @@ impl Clock {
         system + self.offset.load(Ordering::Relaxed)
     }
 
+    /// Moves this clock (and every clone of it) `secs` seconds forward.
     pub fn advance(&self, secs: i64) {
         self.offset.fetch_add(secs, Ordering::Relaxed);
     }
 }
 
-/// Sign-in attempts per email and per client address, so passwords cannot be guessed quickly.
-pub struct LoginLimits {
-    pub per_email: DefaultKeyedRateLimiter<String>,
-    pub per_ip: DefaultKeyedRateLimiter<IpAddr>,
-}
-
-impl LoginLimits {
-    fn new() -> Self {
-        let five = NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN);
-        let twenty = NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN);
-        Self {
-            // A burst of 5 tries per email, then one more every 12 seconds.
-            per_email: RateLimiter::keyed(Quota::per_minute(five).allow_burst(five)),
-            // A burst of 20 per address (a household behind one NAT), then 20 a minute.
-            per_ip: RateLimiter::keyed(Quota::per_minute(twenty).allow_burst(twenty)),
-        }
-    }
-
-    /// True when this attempt is allowed; every attempt counts.
-    pub fn allow(&self, email: &str, ip: IpAddr) -> bool {
-        let ip_ok = self.per_ip.check_key(&ip).is_ok();
-        let email_ok = self.per_email.check_key(&email.to_lowercase()).is_ok();
-        ip_ok && email_ok
-    }
+/// RFC 3339 UTC time for a Unix time, e.g. `2027-05-23T07:38:45Z`; empty if out of range.
+pub fn rfc3339(t: UnixTime) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
 }

@@ -14,10 +14,10 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::{PASSWORD, TestServer, extract_between, signed_in};
-use reef::auth::secret;
-use reef::auth::token::{Scope, TokenSecret, expiry};
 use reef::db::api_tokens::{self, Created, Issued};
 use reef::db::diagrams::{self as db, Owner};
+use reef::secret;
+use reef::tokens::{Scope, TokenSecret, expiry};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -353,13 +353,13 @@ fn mint_token(server: &TestServer, user: i64, scope: Scope) -> (String, i64) {
     let secret = TokenSecret::generate();
     let now = server.state.clock.now();
     let issued = Issued {
-        hash: secret.hash(),
+        hash: secret.hash().0,
         last4: secret.last4(),
         created_at: now,
         expires_at: expiry(now),
     };
     let mut conn = server.state.db.conn().unwrap();
-    match api_tokens::create(&mut conn, user, "matrix", scope, &issued, None).unwrap() {
+    match api_tokens::create(&mut conn, user, "matrix", scope.as_str(), &issued, None).unwrap() {
         Created::Ok(token) => (secret.expose().to_owned(), token.id),
         Created::CapReached => panic!("token cap reached"),
     }

@@ -15,8 +15,8 @@ use common::{TestServer, reef_exe};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
-use reef::auth::token::TokenSecret;
 use reef::render::{RenderError, RenderSettings, Renderer};
+use reef::tokens::TokenSecret;
 use tower::ServiceExt;
 
 /// Inputs per property: 10,000 in CI; `REEF_FUZZ_CASES` runs longer campaigns.

@@ -9,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{Api, TestServer, signed_in};
-use reef::api::error::ApiError;
+use reef::error::ApiError;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 

@@ -59,10 +59,7 @@ async fn the_secret_is_shown_exactly_once_then_only_masked() {
     let stored: Vec<u8> = conn
         .query_row("SELECT secret_hash FROM api_tokens", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(
-        stored,
-        reef::auth::secret::sha256(secret.as_bytes()).to_vec()
-    );
+    assert_eq!(stored, reef::secret::sha256(secret.as_bytes()).to_vec());
     let raw = std::fs::read(server.dir.path().join("reef.db")).unwrap();
     let wal = std::fs::read(server.dir.path().join("reef.db-wal")).unwrap_or_default();
     for bytes in [raw, wal] {
@@ -102,7 +99,7 @@ async fn a_token_reaches_the_api_and_every_response_says_when_it_expires() {
     assert_eq!(body["token"]["name"], "ci");
     let expires = me.header("reef-token-expires").unwrap();
     assert_eq!(body["token"]["expires_at"], expires.as_str());
-    let expected = reef::auth::token::expiry(server.state.clock.now());
+    let expected = reef::tokens::expiry(server.state.clock.now());
     let parsed =
         time::OffsetDateTime::parse(&expires, &time::format_description::well_known::Rfc3339)
             .unwrap();
@@ -165,7 +162,7 @@ async fn regenerating_keeps_name_and_scope_and_kills_the_old_secret_at_once() {
         .to_owned();
     assert_eq!(
         expires,
-        reef::api::rfc3339(reef::auth::token::expiry(server.state.clock.now()))
+        reef::state::rfc3339(reef::tokens::expiry(server.state.clock.now()))
     );
     // Still one live token.
     assert!(
@@ -187,9 +184,7 @@ async fn every_authentication_failure_is_the_same_bare_401() {
     let mut typo = good.clone().into_bytes();
     typo[12] = if typo[12] == b'a' { b'b' } else { b'a' };
     let typo = String::from_utf8(typo).unwrap();
-    let unknown = reef::auth::token::TokenSecret::generate()
-        .expose()
-        .to_owned();
+    let unknown = reef::tokens::TokenSecret::generate().expose().to_owned();
     let expiring = b.create_token("short-lived", "read").await;
 
     let client = reqwest::Client::new();
@@ -253,7 +248,7 @@ async fn a_token_expires_six_months_after_creation_and_shows_as_expired() {
     let secret = b.create_token("half-year", "read").await;
     let api = Api::new(&server, &secret);
     let created = server.state.clock.now();
-    let expires = reef::auth::token::expiry(created);
+    let expires = reef::tokens::expiry(created);
     server.state.clock.advance(expires - created - 10 * 86_400);
     assert_eq!(api.get("/api/me").await.status, StatusCode::OK);
     // Browser sessions idle out long before tokens do.
@@ -604,7 +599,7 @@ async fn with_accounts_off_there_are_no_tokens_and_bearer_requests_get_401() {
     );
     let page = b.get("/").await;
     assert!(!page.body.contains("API token") && !page.body.contains("/settings/tokens"));
-    let fake = reef::auth::token::TokenSecret::generate();
+    let fake = reef::tokens::TokenSecret::generate();
     let api = Api::new(&server, fake.expose());
     api.get("/api/me")
         .await

@@ -1,118 +1,40 @@
 //! `/api/diagrams`: the owner's diagrams as JSON, with ETag/If-Match lost-update safety,
-//! revisions, sharing and SVG/PNG/.mmd exports.
+//! revisions, sharing and exports. Every rule lives in [`crate::diagrams`]; these handlers
+//! parse the request, call it, and shape the answer.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::ExportOptions;
-use super::auth::ApiCaller;
-use super::body::{ApiJson, JsonOrText};
-use super::error::{ApiError, ApiResult};
 use super::openapi::{
-    BadRequest, Forbidden, Invalid, NotFound, PreconditionFailed, RateLimited, RenderFailed,
-    TooLarge, Unauthorized, UnsupportedMediaType,
+    CreateErrors, DeleteErrors, DrawingErrors, ListErrors, ReadOneErrors, RestoreErrors,
+    ShareErrors, TextErrors, WriteErrors,
 };
-use super::rfc3339;
-use crate::auth::secret;
-use crate::db::diagrams::{self as db, Cursor, Diagram, Saved};
+use super::{ExportQuery, export_stored};
+use crate::auth::ApiCaller;
+use crate::diagrams::{self, Diagram, DiagramId};
+use crate::error::{ApiError, ApiResult};
+use crate::http::body::{ApiJson, JsonOrText};
+use crate::http::{BaseUrl, DiagramPath, IfMatch, version_tag};
 use crate::state::AppState;
-use crate::web::diagrams::{share_url, validate};
-
-const DEFAULT_LIMIT: usize = 50;
-pub const MAX_LIMIT: usize = 200;
-
-/// A diagram as the API shows it; lists leave `source` out.
-#[derive(Serialize, ToSchema)]
-pub struct DiagramJson {
-    #[schema(example = "k3J9xQ2mZp7A")]
-    id: String,
-    title: String,
-    /// The Mermaid text (absent in lists).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<String>,
-    /// Bumped on every write; the ETag is this number in quotes.
-    version: i64,
-    /// RFC 3339, UTC.
-    created_at: String,
-    updated_at: String,
-    shared: bool,
-    /// The public read-only link while sharing is on.
-    share_url: Option<String>,
-}
-
-/// The API's view of a diagram. `headers` give the host for share links when no public URL is
-/// configured.
-pub fn to_json(
-    state: &AppState,
-    headers: &HeaderMap,
-    d: Diagram,
-    with_source: bool,
-) -> DiagramJson {
-    DiagramJson {
-        share_url: d.share_id.as_deref().map(|s| share_url(state, headers, s)),
-        shared: d.share_id.is_some(),
-        created_at: rfc3339(d.created_at),
-        updated_at: rfc3339(d.updated_at),
-        source: with_source.then_some(d.source),
-        id: d.id,
-        title: d.title,
-        version: d.version,
-    }
-}
-
-fn etag(version: i64) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
-}
+use crate::wire::{DiagramJson, ListJson, RevisionJson, RevisionsJson, ShareJson};
 
 /// A diagram response with its ETag.
-fn diagram_response(
-    state: &AppState,
-    headers: &HeaderMap,
-    status: StatusCode,
-    d: Diagram,
-) -> Response {
-    let tag = etag(d.version);
-    let mut response = (status, axum::Json(to_json(state, headers, d, true))).into_response();
+fn diagram_response(base: &BaseUrl, status: StatusCode, d: Diagram) -> Response {
+    let tag = version_tag(d.version);
+    let mut response = (status, axum::Json(DiagramJson::new(base, d, true))).into_response();
     response.headers_mut().insert(header::ETAG, tag);
     response
 }
 
-/// The version an `If-Match` header demands: None when absent or `*`. A tag that is not one
-/// of our versions can never match, so it maps to an impossible version.
-fn if_match(headers: &HeaderMap) -> Option<i64> {
-    let raw = headers
-        .get(header::IF_MATCH)?
-        .to_str()
-        .unwrap_or("\"-1\"")
-        .trim();
-    if raw == "*" {
-        return None;
+/// The diagram a route without an export suffix names.
+fn plain(path: DiagramPath) -> ApiResult<DiagramId> {
+    match path.export {
+        None => Ok(path.id),
+        Some(_) => Err(ApiError::NotFound),
     }
-    let tag = raw.split(',').next().unwrap_or("").trim();
-    let tag = tag.strip_prefix("W/").unwrap_or(tag);
-    Some(tag.trim_matches('"').parse().unwrap_or(-1))
-}
-
-fn check_id(id: &str) -> ApiResult<()> {
-    if id.is_empty() || id.len() > 32 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(())
-}
-
-/// The caller's diagram unless it is absent, trashed or someone else's.
-pub async fn live(state: &AppState, caller: &ApiCaller, id: String) -> ApiResult<Diagram> {
-    check_id(&id)?;
-    let owner = caller.owner();
-    state
-        .db
-        .run(move |conn| db::get(conn, &owner, &id))
-        .await?
-        .filter(|d| d.deleted_at.is_none())
-        .ok_or(ApiError::NotFound)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -127,52 +49,6 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-/// One page of diagrams, newest first.
-#[derive(Serialize, ToSchema)]
-pub struct ListJson {
-    items: Vec<DiagramJson>,
-    /// Pass as `cursor` for the next page; null on the last page.
-    next_cursor: Option<String>,
-}
-
-/// One page of the caller's live diagrams, newest first: the REST list and the MCP tool.
-pub async fn page(
-    state: &AppState,
-    caller: &ApiCaller,
-    headers: &HeaderMap,
-    limit: Option<usize>,
-    cursor: Option<&str>,
-) -> ApiResult<ListJson> {
-    let limit = match limit {
-        None => DEFAULT_LIMIT,
-        Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
-        Some(_) => return Err(limit_error()),
-    };
-    let cursor = match cursor {
-        None | Some("") => None,
-        Some(raw) => Some(Cursor::decode(raw).ok_or_else(|| ApiError::Invalid {
-            code: "invalid_cursor",
-            message: "cursor must be a next_cursor value from an earlier page.".into(),
-        })?),
-    };
-    let owner = caller.owner();
-    let (items, next) = state
-        .db
-        .run(move |conn| db::list(conn, &owner, cursor.as_ref(), limit))
-        .await?;
-    Ok(ListJson {
-        items: items
-            .into_iter()
-            .map(|d| to_json(state, headers, d, false))
-            .collect(),
-        next_cursor: next.map(|c| c.encode()),
-    })
-}
-
-fn limit_error() -> ApiError {
-    ApiError::invalid(format!("limit must be a number from 1 to {MAX_LIMIT}."))
-}
-
 /// Your diagrams, newest first
 ///
 /// Keyset pagination: follow `next_cursor` until it is null.
@@ -185,26 +61,26 @@ fn limit_error() -> ApiError {
     security(("bearer" = ["read"])),
     responses(
         (status = 200, description = "A page of diagrams (without their source).", body = ListJson),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
+        ListErrors,
     )
 )]
 pub async fn list(
     State(state): State<AppState>,
     caller: ApiCaller,
-    headers: HeaderMap,
+    base: BaseUrl,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(query) =
         query.map_err(|_| ApiError::invalid("Unknown query parameter: use limit and cursor."))?;
     let limit = match query.limit.as_deref() {
         None => None,
-        Some(raw) => Some(raw.parse::<usize>().map_err(|_| limit_error())?),
+        Some(raw) => Some(
+            raw.parse::<usize>()
+                .map_err(|_| ApiError::invalid(diagrams::limit_rule()))?,
+        ),
     };
-    let page = page(&state, &caller, &headers, limit, query.cursor.as_deref()).await?;
-    Ok(axum::Json(page).into_response())
+    let page = diagrams::list_page(&state, &caller.owner(), limit, query.cursor.as_deref()).await?;
+    Ok(axum::Json(ListJson::new(&base, page)).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -216,24 +92,6 @@ pub struct CreateBody {
     /// Mermaid text, at most 256 KiB.
     #[schema(min_length = 1, pattern = r"\S")]
     source: String,
-}
-
-/// Validates and stores a new diagram for the caller: the REST create and the MCP tool.
-pub async fn create_diagram(
-    state: &AppState,
-    caller: &ApiCaller,
-    title: Option<String>,
-    source: &str,
-) -> ApiResult<Diagram> {
-    let title = title.unwrap_or_else(|| "Untitled diagram".into());
-    let (title, source) = validate(&title, source).map_err(ApiError::invalid)?;
-    let owner = caller.owner();
-    let id = secret::short_id(12);
-    let now = state.clock.now();
-    Ok(state
-        .db
-        .run(move |conn| db::create(conn, &owner, &id, &title, &source, now))
-        .await?)
 }
 
 /// Create a diagram
@@ -249,24 +107,19 @@ pub async fn create_diagram(
             ("Location" = String, description = "`/api/diagrams/{id}`"),
             ("ETag" = String, description = "The version in quotes, `\"1\"`."),
         )),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 413, response = TooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
+        CreateErrors,
     )
 )]
 pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
-    headers: HeaderMap,
+    base: BaseUrl,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> ApiResult<Response> {
-    let d = create_diagram(&state, &caller, body.title, &body.source).await?;
+    let d = diagrams::create(&state, &caller.owner(), body.title.as_deref(), &body.source).await?;
     let location = HeaderValue::from_str(&format!("/api/diagrams/{}", d.id))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut response = diagram_response(&state, &headers, StatusCode::CREATED, d);
+    let mut response = diagram_response(&base, StatusCode::CREATED, d);
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
 }
@@ -289,200 +142,98 @@ const ID: &str = "The diagram's id.";
         (status = 200, description = "The diagram.", body = DiagramJson, headers(
             ("ETag" = String, description = "The version in quotes; send it back in If-Match."),
         )),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
+        ReadOneErrors,
     )
 )]
 pub async fn get(
     State(state): State<AppState>,
     caller: ApiCaller,
+    base: BaseUrl,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    path: DiagramPath,
     Query(export): Query<ExportQuery>,
 ) -> ApiResult<Response> {
-    // Paths cannot carry a static suffix after a parameter in axum, so `{id}.svg` arrives here.
-    let (id, ext) = match id.rsplit_once('.') {
-        Some((id, ext)) => (id.to_owned(), Some(ext.to_owned())),
-        None => (id, None),
-    };
-    let d = live(&state, &caller, id).await?;
-    let Some(ext) = ext else {
-        return Ok(diagram_response(&state, &headers, StatusCode::OK, d));
-    };
-    let options = ExportOptions::parse(export.scale.as_deref(), export.portable.as_deref())?;
-    match ext.as_str() {
-        "svg" => export_svg(&state, &headers, &d, options).await,
-        "png" => export_png(&state, &headers, &d, options).await,
-        "pdf" => export_pdf(&state, &headers, &d, options).await,
-        "txt" => export_txt(&state, &headers, &d, options).await,
-        "mmd" => export_mmd(&state, &headers, &d, options).await,
-        _ => Err(ApiError::NotFound),
+    let d = diagrams::get(&state, &caller.owner(), &path.id).await?;
+    match path.export {
+        None => Ok(diagram_response(&base, StatusCode::OK, d)),
+        Some(format) => export_stored(&state, &headers, &d, format, export.options()?).await,
     }
 }
+
+/// Documents one export of the `{id}` route as a path of its own (it is served by [`get`]).
+macro_rules! export_doc {
+    ($name:ident, $ext:literal, $summary:literal, $media:literal, $body:ty, $description:literal, $errors:ident $(, $query:ident)?) => {
+        #[doc = $summary]
+        #[utoipa::path(
+            get,
+            path = concat!("/diagrams/{id}.", $ext),
+            operation_id = concat!("export_", $ext),
+            tag = "diagrams",
+            params(("id" = String, Path, description = ID) $(, $query)?),
+            security(("bearer" = ["read"])),
+            responses(
+                (status = 200, description = $description, content(($body = $media)),
+                    headers(("ETag" = String, description = "A strong validator of exactly this output; send it back in If-None-Match."))),
+                $errors,
+            )
+        )]
+        #[allow(dead_code)]
+        fn $name() {}
+    };
+}
+
+export_doc!(
+    export_svg,
+    "svg",
+    "The diagram as SVG",
+    "image/svg+xml",
+    String,
+    "The rendered SVG in mermaid.js's own look, labels as HTML in foreignObject (served with a sandboxing Content-Security-Policy); with portable=true, text-only SVG.",
+    DrawingErrors,
+    SvgExportQuery
+);
+export_doc!(
+    export_png,
+    "png",
+    "The diagram as PNG",
+    "image/png",
+    super::openapi::Png,
+    "The rendered PNG.",
+    DrawingErrors,
+    ExportQuery
+);
+export_doc!(
+    export_pdf,
+    "pdf",
+    "The diagram as PDF",
+    "application/pdf",
+    super::openapi::Pdf,
+    "A one-page PDF with vector text.",
+    DrawingErrors
+);
+export_doc!(
+    export_txt,
+    "txt",
+    "The diagram as a Unicode text drawing",
+    "text/plain",
+    String,
+    "A drawing in Unicode box characters, for terminals and agents.",
+    DrawingErrors
+);
+export_doc!(
+    export_mmd,
+    "mmd",
+    "The diagram's Mermaid text",
+    "text/vnd.mermaid",
+    String,
+    "The Mermaid source as a download.",
+    TextErrors
+);
 
 /// The exports: served by the `/diagrams/{id}` route, documented as paths of their own.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(export_svg, export_png, export_pdf, export_txt, export_mmd))]
 pub struct Exports;
-
-/// The diagram as SVG
-#[utoipa::path(
-    get,
-    path = "/diagrams/{id}.svg",
-    operation_id = "export_svg",
-    tag = "diagrams",
-    params(("id" = String, Path, description = ID), SvgExportQuery),
-    security(("bearer" = ["read"])),
-    responses(
-        (status = 200, description = "The rendered SVG in mermaid.js's own look, labels as HTML in foreignObject (served with a sandboxing Content-Security-Policy); with portable=true, text-only SVG.",
-            content((String = "image/svg+xml")), headers(("ETag" = String, description = "A strong validator of exactly this output; send it back in If-None-Match."))),
-        (status = 304, description = "Not modified: If-None-Match named the current ETag."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 413, response = TooLarge),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = RenderFailed),
-    )
-)]
-async fn export_svg(
-    state: &AppState,
-    headers: &HeaderMap,
-    d: &Diagram,
-    options: ExportOptions,
-) -> ApiResult<Response> {
-    super::export(state, &d.source, &d.id, "svg", options, Some(headers)).await
-}
-
-/// The diagram as PNG
-#[utoipa::path(
-    get,
-    path = "/diagrams/{id}.png",
-    operation_id = "export_png",
-    tag = "diagrams",
-    params(("id" = String, Path, description = ID), ExportQuery),
-    security(("bearer" = ["read"])),
-    responses(
-        (status = 200, description = "The rendered PNG.", content((super::openapi::Png = "image/png")),
-            headers(("ETag" = String, description = "A strong validator of exactly this output; send it back in If-None-Match."))),
-        (status = 304, description = "Not modified: If-None-Match named the current ETag."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 413, response = TooLarge),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = RenderFailed),
-    )
-)]
-async fn export_png(
-    state: &AppState,
-    headers: &HeaderMap,
-    d: &Diagram,
-    options: ExportOptions,
-) -> ApiResult<Response> {
-    super::export(state, &d.source, &d.id, "png", options, Some(headers)).await
-}
-
-/// The diagram as PDF
-#[utoipa::path(
-    get,
-    path = "/diagrams/{id}.pdf",
-    operation_id = "export_pdf",
-    tag = "diagrams",
-    params(("id" = String, Path, description = ID)),
-    security(("bearer" = ["read"])),
-    responses(
-        (status = 200, description = "A one-page PDF with vector text.", content((super::openapi::Pdf = "application/pdf")),
-            headers(("ETag" = String, description = "A strong validator of exactly this output; send it back in If-None-Match."))),
-        (status = 304, description = "Not modified: If-None-Match named the current ETag."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 413, response = TooLarge),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = RenderFailed),
-    )
-)]
-async fn export_pdf(
-    state: &AppState,
-    headers: &HeaderMap,
-    d: &Diagram,
-    options: ExportOptions,
-) -> ApiResult<Response> {
-    super::export(state, &d.source, &d.id, "pdf", options, Some(headers)).await
-}
-
-/// The diagram as a Unicode text drawing
-#[utoipa::path(
-    get,
-    path = "/diagrams/{id}.txt",
-    operation_id = "export_txt",
-    tag = "diagrams",
-    params(("id" = String, Path, description = ID)),
-    security(("bearer" = ["read"])),
-    responses(
-        (status = 200, description = "A drawing in Unicode box characters, for terminals and agents.", content((String = "text/plain")),
-            headers(("ETag" = String, description = "A strong validator of exactly this output; send it back in If-None-Match."))),
-        (status = 304, description = "Not modified: If-None-Match named the current ETag."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 413, response = TooLarge),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = RenderFailed),
-    )
-)]
-async fn export_txt(
-    state: &AppState,
-    headers: &HeaderMap,
-    d: &Diagram,
-    options: ExportOptions,
-) -> ApiResult<Response> {
-    super::export(state, &d.source, &d.id, "txt", options, Some(headers)).await
-}
-
-/// The diagram's Mermaid text
-#[utoipa::path(
-    get,
-    path = "/diagrams/{id}.mmd",
-    operation_id = "export_mmd",
-    tag = "diagrams",
-    params(("id" = String, Path, description = ID)),
-    security(("bearer" = ["read"])),
-    responses(
-        (status = 200, description = "The Mermaid source as a download.",
-            content((String = "text/vnd.mermaid")), headers(("ETag" = String, description = "A strong validator of exactly this output; send it back in If-None-Match."))),
-        (status = 304, description = "Not modified: If-None-Match named the current ETag."),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
-    )
-)]
-async fn export_mmd(
-    state: &AppState,
-    headers: &HeaderMap,
-    d: &Diagram,
-    options: ExportOptions,
-) -> ApiResult<Response> {
-    super::export(state, &d.source, &d.id, "mmd", options, Some(headers)).await
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ExportQuery {
-    /// PNG pixel density, 1 to 4 (default 2).
-    #[param(value_type = Option<u8>, minimum = 1, maximum = 4)]
-    scale: Option<String>,
-    /// SVG only: `true` for text-only SVG without HTML labels.
-    #[param(value_type = Option<bool>)]
-    portable: Option<String>,
-}
 
 /// The query of the `.svg` export (documentation only; `ExportQuery` reads it).
 #[derive(Deserialize, IntoParams)]
@@ -518,72 +269,18 @@ pub struct PatchBody {
     source: Option<String>,
 }
 
-/// Writes new title/source with lost-update safety: the caller's expected version (If-Match),
-/// or else the version this request read, so a concurrent change in between is never
-/// overwritten. Shared by PUT, PATCH and the MCP `update_diagram` tool.
-pub async fn update_diagram(
-    state: &AppState,
-    caller: &ApiCaller,
-    id: String,
-    demanded: Option<i64>,
-    change: impl Fn(&Diagram) -> (String, String),
-) -> ApiResult<Diagram> {
-    for _ in 0..3 {
-        let current = live(state, caller, id.clone()).await?;
-        // A request that could never succeed says why before any version talk: retrying
-        // with a fresh If-Match would not help it.
-        let (title, source) = change(&current);
-        let (title, source) = validate(&title, &source).map_err(ApiError::invalid)?;
-        if let Some(v) = demanded
-            && v != current.version
-        {
-            return Err(ApiError::PreconditionFailed {
-                current: current.version,
-            });
-        }
-        let owner = caller.owner();
-        let now = state.clock.now();
-        let (diagram_id, expected) = (id.clone(), current.version);
-        let saved = state
-            .db
-            .run(move |conn| {
-                db::update(
-                    conn,
-                    &owner,
-                    &diagram_id,
-                    &title,
-                    &source,
-                    Some(expected),
-                    now,
-                )
-            })
-            .await?;
-        match saved {
-            Saved::Ok(d) => return Ok(d),
-            Saved::NotFound => return Err(ApiError::NotFound),
-            Saved::Stale(latest) if demanded.is_some() => {
-                return Err(ApiError::PreconditionFailed {
-                    current: latest.version,
-                });
-            }
-            // Without an expected version, a race with another writer just means reading again.
-            Saved::Stale(_) => continue,
-        }
-    }
-    Err(ApiError::Internal(
-        "diagram kept changing during the update".into(),
-    ))
-}
-
+/// PUT and PATCH: the new title and source from the current diagram, under If-Match.
 async fn write(
     state: &AppState,
     caller: &ApiCaller,
-    headers: &HeaderMap,
-    id: String,
-    change: impl Fn(&Diagram) -> (String, String),
+    base: &BaseUrl,
+    path: DiagramPath,
+    IfMatch(expected): IfMatch,
+    change: impl FnOnce(&Diagram) -> (String, String) + Send + 'static,
 ) -> ApiResult<Response> {
-    let d = update_diagram(state, caller, id, if_match(headers), change).await?;
-    Ok(diagram_response(state, headers, StatusCode::OK, d))
+    let id = plain(path)?;
+    let d = diagrams::update(state, &caller.owner(), &id, expected, change).await?;
+    Ok(diagram_response(base, StatusCode::OK, d))
 }
 
 /// Replace a diagram
@@ -607,34 +304,28 @@ async fn write(
     security(("bearer" = ["read-write"])),
     responses(
         (status = 200, description = "The diagram as saved.", body = DiagramJson, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = TooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
+        WriteErrors,
     )
 )]
 pub async fn replace(
     State(state): State<AppState>,
     caller: ApiCaller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    base: BaseUrl,
+    path: DiagramPath,
+    if_match: IfMatch,
     body: JsonOrText<ReplaceBody>,
 ) -> ApiResult<Response> {
     match body {
         JsonOrText::Json(b) => {
-            write(&state, &caller, &headers, id, |_| {
-                (b.title.clone(), b.source.clone())
+            write(&state, &caller, &base, path, if_match, |_| {
+                (b.title, b.source)
             })
             .await
         }
         // Raw text replaces the source and keeps the title: `curl -T diagram.mmd`.
         JsonOrText::Text(source) => {
-            write(&state, &caller, &headers, id, |d| {
-                (d.title.clone(), source.clone())
+            write(&state, &caller, &base, path, if_match, |d| {
+                (d.title.clone(), source)
             })
             .await
         }
@@ -655,52 +346,24 @@ pub async fn replace(
     security(("bearer" = ["read-write"])),
     responses(
         (status = 200, description = "The diagram as saved.", body = DiagramJson, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 412, response = PreconditionFailed),
-        (status = 413, response = TooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
+        WriteErrors,
     )
 )]
 pub async fn patch(
     State(state): State<AppState>,
     caller: ApiCaller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    base: BaseUrl,
+    path: DiagramPath,
+    if_match: IfMatch,
     ApiJson(body): ApiJson<PatchBody>,
 ) -> ApiResult<Response> {
-    write(&state, &caller, &headers, id, |d| {
+    write(&state, &caller, &base, path, if_match, |d| {
         (
-            body.title.clone().unwrap_or_else(|| d.title.clone()),
-            body.source.clone().unwrap_or_else(|| d.source.clone()),
+            body.title.unwrap_or_else(|| d.title.clone()),
+            body.source.unwrap_or_else(|| d.source.clone()),
         )
     })
     .await
-}
-
-/// Moves the caller's diagram to the trash if it is still at `expected` (when given): the REST
-/// delete and the MCP tool.
-pub async fn trash_diagram(
-    state: &AppState,
-    caller: &ApiCaller,
-    id: String,
-    expected: Option<i64>,
-) -> ApiResult<()> {
-    check_id(&id)?;
-    let owner = caller.owner();
-    let now = state.clock.now();
-    let result = state
-        .db
-        .run(move |conn| db::trash_checked(conn, &owner, &id, expected, now))
-        .await?;
-    match result {
-        Saved::Ok(_) => Ok(()),
-        Saved::NotFound => Err(ApiError::NotFound),
-        Saved::Stale(d) => Err(ApiError::PreconditionFailed { current: d.version }),
-    }
 }
 
 /// Move a diagram to the trash
@@ -718,20 +381,16 @@ pub async fn trash_diagram(
     security(("bearer" = ["read-write"])),
     responses(
         (status = 204, description = "In the trash."),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 412, response = PreconditionFailed),
-        (status = 429, response = RateLimited),
+        DeleteErrors,
     )
 )]
 pub async fn delete(
     State(state): State<AppState>,
     caller: ApiCaller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    path: DiagramPath,
+    IfMatch(expected): IfMatch,
 ) -> ApiResult<Response> {
-    trash_diagram(&state, &caller, id, if_match(&headers)).await?;
+    diagrams::trash(&state, &caller.owner(), &plain(path)?, expected).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -745,69 +404,23 @@ pub async fn delete(
     security(("bearer" = ["read-write"])),
     responses(
         (status = 200, description = "The restored diagram.", body = DiagramJson, headers(("ETag" = String))),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
+        RestoreErrors,
     )
 )]
 pub async fn restore(
     State(state): State<AppState>,
     caller: ApiCaller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    base: BaseUrl,
+    path: DiagramPath,
 ) -> ApiResult<Response> {
-    check_id(&id)?;
-    let owner = caller.owner();
-    let restored = state
-        .db
-        .run(move |conn| {
-            Ok(if db::restore(conn, &owner, &id)? {
-                db::get(conn, &owner, &id)?
-            } else {
-                None
-            })
-        })
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(diagram_response(&state, &headers, StatusCode::OK, restored))
+    let restored = diagrams::restore(&state, &caller.owner(), &plain(path)?).await?;
+    Ok(diagram_response(&base, StatusCode::OK, restored))
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShareBody {
     enabled: bool,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ShareJson {
-    enabled: bool,
-    /// The public read-only link; null once sharing is off (the old link then answers 404).
-    url: Option<String>,
-}
-
-/// Turns the caller's share link on (keeping an existing one) or off: the REST route and the
-/// MCP tool.
-pub async fn set_sharing(
-    state: &AppState,
-    caller: &ApiCaller,
-    headers: &HeaderMap,
-    id: String,
-    enabled: bool,
-) -> ApiResult<ShareJson> {
-    check_id(&id)?;
-    let owner = caller.owner();
-    let new_share = enabled.then(|| secret::short_id(16));
-    let d = state
-        .db
-        .run(move |conn| db::set_share(conn, &owner, &id, new_share.as_deref()))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let url = d.share_id.as_deref().map(|s| share_url(state, headers, s));
-    Ok(ShareJson {
-        enabled: url.is_some(),
-        url,
-    })
 }
 
 /// Turn the public read-only link on or off
@@ -821,40 +434,18 @@ pub async fn set_sharing(
     security(("bearer" = ["read-write"])),
     responses(
         (status = 200, description = "The share state now.", body = ShareJson),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 413, response = TooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
+        ShareErrors,
     )
 )]
 pub async fn share(
     State(state): State<AppState>,
     caller: ApiCaller,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+    base: BaseUrl,
+    path: DiagramPath,
     ApiJson(body): ApiJson<ShareBody>,
 ) -> ApiResult<Response> {
-    let shared = set_sharing(&state, &caller, &headers, id, body.enabled).await?;
-    Ok(axum::Json(shared).into_response())
-}
-
-/// A saved version (the last 100 are kept).
-#[derive(Serialize, ToSchema)]
-pub struct RevisionJson {
-    version: i64,
-    title: String,
-    /// Present when one revision is fetched, absent in the list.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    source: Option<String>,
-    created_at: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RevisionsJson {
-    items: Vec<RevisionJson>,
+    let d = diagrams::set_sharing(&state, &caller.owner(), &plain(path)?, body.enabled).await?;
+    Ok(axum::Json(ShareJson::new(&base, &d)).into_response())
 }
 
 /// The saved versions of a diagram, newest first
@@ -867,26 +458,18 @@ pub struct RevisionsJson {
     security(("bearer" = ["read"])),
     responses(
         (status = 200, description = "The revisions, without their source.", body = RevisionsJson),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
+        ReadOneErrors,
     )
 )]
 pub async fn revisions(
     State(state): State<AppState>,
     caller: ApiCaller,
-    Path(id): Path<String>,
+    path: DiagramPath,
 ) -> ApiResult<Response> {
-    let d = live(&state, &caller, id).await?;
-    let revs = state.db.run(move |conn| db::revisions(conn, &d.id)).await?;
-    let items: Vec<RevisionJson> = revs
+    let (_, revisions) = diagrams::revisions(&state, &caller.owner(), &plain(path)?).await?;
+    let items = revisions
         .into_iter()
-        .map(|r| RevisionJson {
-            version: r.version,
-            title: r.title,
-            source: None,
-            created_at: rfc3339(r.created_at),
-        })
+        .map(|r| RevisionJson::new(r, false))
         .collect();
     Ok(axum::Json(RevisionsJson { items }).into_response())
 }
@@ -904,9 +487,7 @@ pub async fn revisions(
     security(("bearer" = ["read"])),
     responses(
         (status = 200, description = "The revision.", body = RevisionJson),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 429, response = RateLimited),
+        ReadOneErrors,
     )
 )]
 pub async fn revision(
@@ -915,17 +496,7 @@ pub async fn revision(
     Path((id, version)): Path<(String, String)>,
 ) -> ApiResult<Response> {
     let version: i64 = version.parse().map_err(|_| ApiError::NotFound)?;
-    let d = live(&state, &caller, id).await?;
-    let r = state
-        .db
-        .run(move |conn| db::revision(conn, &d.id, version))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(axum::Json(RevisionJson {
-        version: r.version,
-        title: r.title,
-        source: Some(r.source),
-        created_at: rfc3339(r.created_at),
-    })
-    .into_response())
+    let id = DiagramId::parse(&id)?;
+    let r = diagrams::revision(&state, &caller.owner(), &id, version).await?;
+    Ok(axum::Json(RevisionJson::new(r, true)).into_response())
 }

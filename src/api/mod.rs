@@ -1,11 +1,7 @@
 //! The JSON API under `/api`, for scripts, CI jobs and agents. Bearer tokens (or the
 //! browser's own session) authenticate; token and account management are not here on purpose.
 
-pub mod auth;
-pub mod body;
 pub mod diagrams;
-pub mod error;
-pub mod limits;
 pub mod openapi;
 
 use axum::Router;
@@ -18,25 +14,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use self::auth::{ApiCaller, Via};
-use self::error::{ApiError, ApiResult};
-use self::openapi::{
-    BadRequest, Forbidden, Invalid, Png, RateLimited, RenderFailed, TooLarge, Unauthorized,
-    UnsupportedMediaType,
-};
+use self::openapi::{Png, ReadErrors, RenderErrors};
+use crate::auth::{ApiCaller, Via, bearer};
+use crate::diagrams::{self as usecase, Diagram};
+use crate::error::{ApiError, ApiResult};
 use crate::etag::ContentTag;
-use crate::state::AppState;
-
-/// RFC 3339 UTC time for a Unix timestamp, e.g. `2027-05-23T07:38:45Z`.
-pub fn rfc3339(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
+use crate::http::body;
+use crate::http::{Disposition, export_response, not_modified};
+use crate::render::{ExportFormat, ExportOptions};
+use crate::state::{AppState, rfc3339};
 
 /// The routes behind authentication, relative to `/api`. The router and the OpenAPI document
 /// are both built from this one table (`routes!` reads each handler's `#[utoipa::path]`), so a
@@ -72,8 +58,8 @@ fn public_routes() -> OpenApiRouter<AppState> {
 pub fn router(state: &AppState) -> Router<AppState> {
     let authenticated: Router<AppState> = authenticated_routes()
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::authenticate,
+            (state.clone(), bearer::Door::Rest),
+            bearer::authenticate,
         ))
         .into();
     authenticated
@@ -94,9 +80,9 @@ async fn exports_are_read_only(request: Request, next: middleware::Next) -> Resp
         .strip_prefix("/diagrams/")
         .is_some_and(|rest| {
             !rest.contains('/')
-                && [".svg", ".png", ".pdf", ".txt", ".mmd"]
-                    .iter()
-                    .any(|e| rest.ends_with(e))
+                && rest
+                    .rsplit_once('.')
+                    .is_some_and(|(_, ext)| ExportFormat::from_ext(ext).is_some())
         });
     if is_export && !matches!(*request.method(), Method::GET | Method::HEAD) {
         let mut response = ApiError::MethodNotAllowed.into_response();
@@ -153,8 +139,7 @@ pub struct TokenJson {
     security(("bearer" = ["read"])),
     responses(
         (status = 200, description = "The account and the token in use.", body = MeJson),
-        (status = 401, response = Unauthorized),
-        (status = 429, response = RateLimited),
+        ReadErrors,
     )
 )]
 async fn me(caller: ApiCaller) -> Response {
@@ -196,6 +181,31 @@ struct RenderQuery {
     portable: Option<String>,
 }
 
+impl RenderQuery {
+    /// `?format=`, else what `Accept` asks for, else SVG. The Mermaid text itself is not a
+    /// rendering, so `mmd` is refused.
+    fn format(&self, headers: &HeaderMap) -> ApiResult<ExportFormat> {
+        if let Some(raw) = self.format.as_deref() {
+            return ExportFormat::from_ext(raw)
+                .filter(|f| f.is_drawing())
+                .ok_or_else(|| ApiError::invalid("format must be svg, png, pdf or txt."));
+        }
+        let accept = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        Ok(if accept.contains("image/png") {
+            ExportFormat::Png
+        } else if accept.contains("application/pdf") {
+            ExportFormat::Pdf
+        } else if accept.contains("text/plain") {
+            ExportFormat::Txt
+        } else {
+            ExportFormat::Svg
+        })
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RenderBody {
@@ -224,14 +234,7 @@ struct RenderBody {
             (openapi::Pdf = "application/pdf"),
             (String = "text/plain"),
         )),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
-        (status = 413, response = TooLarge),
-        (status = 415, response = UnsupportedMediaType),
-        (status = 422, response = Invalid),
-        (status = 429, response = RateLimited),
-        (status = 503, response = RenderFailed),
+        RenderErrors,
     )
 )]
 async fn render(
@@ -245,179 +248,85 @@ async fn render(
         body::JsonOrText::Json(b) => b.source,
         body::JsonOrText::Text(text) => text,
     };
-    check_render_source(&source)?;
-    let ext = match query.format.as_deref() {
-        Some(format @ ("svg" | "png" | "pdf" | "txt")) => format,
-        Some(_) => return Err(ApiError::invalid("format must be svg, png, pdf or txt.")),
-        None => {
-            let accept = headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if accept.contains("image/png") {
-                "png"
-            } else if accept.contains("application/pdf") {
-                "pdf"
-            } else if accept.contains("text/plain") {
-                "txt"
-            } else {
-                "svg"
-            }
-        }
-    };
-    let options = ExportOptions::parse(query.scale.as_deref(), query.portable.as_deref())?;
-    export(&state, &source, "diagram", ext, options, None).await
-}
-
-/// How an export is drawn: PNG density and whether an SVG is the portable, text-only kind.
-#[derive(Debug, Clone, Copy)]
-pub struct ExportOptions {
-    scale: u8,
-    portable: bool,
-}
-
-impl ExportOptions {
-    /// Reads `?scale=` and `?portable=`. Both are checked even where they do not apply, so a
-    /// typo is not silently ignored.
-    ///
-    /// # Errors
-    /// `422 invalid` for a scale other than 1 to 4, or a `portable` other than true/false.
-    pub fn parse(scale: Option<&str>, portable: Option<&str>) -> ApiResult<Self> {
-        let scale = match scale {
-            None => png_scale(None)?,
-            Some(raw) => png_scale(Some(raw.parse::<u8>().map_err(|_| scale_error())?))?,
-        };
-        let portable = match portable {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(_) => return Err(ApiError::invalid("portable must be true or false.")),
-        };
-        Ok(Self { scale, portable })
-    }
-}
-
-/// Refuses empty Mermaid text before it reaches the renderer (REST and MCP).
-pub fn check_render_source(source: &str) -> ApiResult<()> {
     if source.trim().is_empty() {
         return Err(ApiError::invalid("The Mermaid source is empty."));
     }
-    Ok(())
+    let format = query.format(&headers)?;
+    let options = export_options(query.scale.as_deref(), query.portable.as_deref())?;
+    let body = usecase::export(&state, &source, format, options).await?;
+    Ok(export_response(
+        StatusCode::OK,
+        format,
+        body,
+        Some(("diagram", Disposition::Inline)),
+    ))
 }
 
-/// PNG pixel density: 2 unless asked, and only 1 to 4 (REST and MCP).
-pub fn png_scale(scale: Option<u8>) -> ApiResult<u8> {
-    match scale {
-        None => Ok(2),
-        Some(s) if (1..=4).contains(&s) => Ok(s),
-        Some(_) => Err(scale_error()),
+/// The query of an export: `?scale=` and `?portable=`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// PNG pixel density, 1 to 4 (default 2).
+    #[param(value_type = Option<u8>, minimum = 1, maximum = 4)]
+    scale: Option<String>,
+    /// SVG only: `true` for text-only SVG without HTML labels.
+    #[param(value_type = Option<bool>)]
+    portable: Option<String>,
+}
+
+impl ExportQuery {
+    /// See [`export_options`].
+    pub fn options(&self) -> ApiResult<ExportOptions> {
+        export_options(self.scale.as_deref(), self.portable.as_deref())
     }
 }
 
-fn scale_error() -> ApiError {
-    ApiError::invalid("scale must be 1, 2, 3 or 4.")
+/// Reads `?scale=` and `?portable=`. Both are checked even where they do not apply, so a
+/// typo is not silently ignored.
+///
+/// # Errors
+/// `422 invalid_input` for a scale other than 1 to 4, or a `portable` other than true/false.
+fn export_options(scale: Option<&str>, portable: Option<&str>) -> ApiResult<ExportOptions> {
+    let scale = scale
+        .map(|raw| raw.parse::<u8>())
+        .transpose()
+        .map_err(|_| ApiError::invalid(ExportOptions::SCALE_RULE))?;
+    let portable = match portable {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err(ApiError::invalid("portable must be true or false.")),
+    };
+    ExportOptions::new(scale, portable).map_err(ApiError::invalid)
 }
 
-/// Renders `source` as `.svg`, `.png`, `.pdf` or `.txt`, or returns it as `.mmd`. With the
-/// request's headers (a stored diagram's export, fetched by GET) the response carries a strong
-/// ETag of what it shows and a matching `If-None-Match` gets 304 without rendering.
-pub async fn export(
+/// A stored diagram's export, with a strong ETag of exactly what it shows: a matching
+/// `If-None-Match` gets 304 without rendering. The file is named after the diagram's id;
+/// the Mermaid text is offered as a download, drawings inline.
+pub async fn export_stored(
     state: &AppState,
-    source: &str,
-    name: &str,
-    ext: &str,
+    request: &HeaderMap,
+    d: &Diagram,
+    format: ExportFormat,
     options: ExportOptions,
-    conditional: Option<&HeaderMap>,
 ) -> ApiResult<Response> {
-    let scale = if ext == "png" { options.scale } else { 1 };
-    let portable = ext == "svg" && options.portable;
-    let Some(request) = conditional else {
-        return export_body(state, source, name, ext, scale, portable).await;
-    };
+    let options = options.for_format(format);
     let tag = ContentTag::of(&[
         b"export",
-        ext.as_bytes(),
-        &[scale, u8::from(portable)],
-        name.as_bytes(),
-        source.as_bytes(),
+        format.ext().as_bytes(),
+        &[options.scale(), u8::from(options.portable())],
+        d.id.as_bytes(),
+        d.source.as_bytes(),
     ]);
-    if tag.is_fresh(request) {
-        return Ok(if ext == "svg" {
-            tag.svg_not_modified()
-        } else {
-            tag.not_modified()
-        });
+    if let Some(fresh) = not_modified(&tag, format, request) {
+        return Ok(fresh);
     }
-    let mut response = export_body(state, source, name, ext, scale, portable).await?;
+    let body = usecase::export(state, &d.source, format, options).await?;
+    let disposition = if format.is_drawing() {
+        Disposition::Inline
+    } else {
+        Disposition::Attachment
+    };
+    let mut response = export_response(StatusCode::OK, format, body, Some((&d.id, disposition)));
     tag.stamp(&mut response);
     Ok(response)
-}
-
-async fn export_body(
-    state: &AppState,
-    source: &str,
-    name: &str,
-    ext: &str,
-    scale: u8,
-    portable: bool,
-) -> ApiResult<Response> {
-    let (content_type, body): (&str, Vec<u8>) = match ext {
-        "svg" if portable => (
-            "image/svg+xml",
-            state
-                .renderer
-                .portable_svg(source)
-                .await?
-                .as_bytes()
-                .to_vec(),
-        ),
-        "svg" => (
-            "image/svg+xml",
-            state.renderer.svg(source).await?.as_bytes().to_vec(),
-        ),
-        "png" => ("image/png", state.renderer.png(source, scale).await?),
-        "pdf" => ("application/pdf", state.renderer.pdf(source).await?),
-        "txt" => (
-            "text/plain; charset=utf-8",
-            state.renderer.txt(source).await?.as_bytes().to_vec(),
-        ),
-        "mmd" => return Ok(mmd_download(source, name)),
-        _ => return Err(ApiError::NotFound),
-    };
-    let mut response = (
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{name}.{ext}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response();
-    if ext == "svg" {
-        response.headers_mut().insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(crate::render::SVG_CSP),
-        );
-    }
-    Ok(response)
-}
-
-/// The Mermaid text itself, as a download.
-fn mmd_download(source: &str, name: &str) -> Response {
-    (
-        StatusCode::OK,
-        [
-            (
-                header::CONTENT_TYPE,
-                "text/vnd.mermaid; charset=utf-8".to_owned(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.mmd\""),
-            ),
-        ],
-        source.to_owned(),
-    )
-        .into_response()
 }

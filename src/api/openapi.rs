@@ -14,7 +14,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, RefOr};
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
-use super::error::{CODES, ErrorBody};
+use crate::error::{CODES, ErrorBody};
 
 const DESCRIPTION: &str = "\
 Reef's JSON API for scripts, CI jobs and agents. Authenticate with \
@@ -221,6 +221,70 @@ error_responses! {
     RenderFailed => error_response(
         "The renderer timed out or is unavailable; try again later.",
     );
+}
+
+/// The `$ref` to a reusable response, or an inline one, keyed by status.
+fn response_map(
+    entries: &[(u16, Option<&str>)],
+) -> std::collections::BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+    entries
+        .iter()
+        .map(|(status, component)| {
+            let response = match component {
+                Some(name) => RefOr::Ref(utoipa::openapi::Ref::from_response_name(*name)),
+                // The one inline entry: a 304 has no body.
+                None => RefOr::T(
+                    ResponseBuilder::new()
+                        .description("Not modified: If-None-Match named the current ETag.")
+                        .build(),
+                ),
+            };
+            (status.to_string(), response)
+        })
+        .collect()
+}
+
+/// Declares the error responses an operation can give as one named set (an
+/// `IntoResponses`), so operations that fail alike share one list: `(status, component)`,
+/// `None` for `304 Not Modified`.
+macro_rules! response_sets {
+    ($($(#[$doc:meta])* $name:ident = [$($status:literal => $component:expr),* $(,)?];)*) => {
+        $(
+            $(#[$doc])*
+            pub struct $name;
+            impl utoipa::IntoResponses for $name {
+                fn responses(
+                ) -> std::collections::BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+                    response_map(&[$(($status, $component)),*])
+                }
+            }
+        )*
+    };
+}
+
+response_sets! {
+    /// Reading the caller's own data.
+    ReadErrors = [401 => Some("Unauthorized"), 429 => Some("RateLimited")];
+    /// Reading one diagram or revision.
+    ReadOneErrors = [401 => Some("Unauthorized"), 404 => Some("NotFound"), 429 => Some("RateLimited")];
+    /// Listing with a query.
+    ListErrors = [400 => Some("BadRequest"), 401 => Some("Unauthorized"), 422 => Some("Invalid"), 429 => Some("RateLimited")];
+    /// Creating from a JSON body.
+    CreateErrors = [401 => Some("Unauthorized"), 403 => Some("Forbidden"), 413 => Some("TooLarge"), 415 => Some("UnsupportedMediaType"), 422 => Some("Invalid"), 429 => Some("RateLimited")];
+    /// Changing a diagram with a body, under If-Match.
+    WriteErrors = [401 => Some("Unauthorized"), 403 => Some("Forbidden"), 404 => Some("NotFound"), 412 => Some("PreconditionFailed"), 413 => Some("TooLarge"), 415 => Some("UnsupportedMediaType"), 422 => Some("Invalid"), 429 => Some("RateLimited")];
+    /// Trashing a diagram, under If-Match.
+    DeleteErrors = [401 => Some("Unauthorized"), 403 => Some("Forbidden"), 404 => Some("NotFound"), 412 => Some("PreconditionFailed"), 429 => Some("RateLimited")];
+    /// Restoring from the trash.
+    RestoreErrors = [401 => Some("Unauthorized"), 403 => Some("Forbidden"), 404 => Some("NotFound"), 429 => Some("RateLimited")];
+    /// Changing a diagram's share state.
+    ShareErrors = [401 => Some("Unauthorized"), 403 => Some("Forbidden"), 404 => Some("NotFound"), 413 => Some("TooLarge"), 415 => Some("UnsupportedMediaType"), 422 => Some("Invalid"), 429 => Some("RateLimited")];
+    /// A rendered export of a stored diagram (conditional GET).
+    DrawingErrors = [304 => None, 400 => Some("BadRequest"), 401 => Some("Unauthorized"), 404 => Some("NotFound"), 413 => Some("TooLarge"), 422 => Some("Invalid"), 429 => Some("RateLimited"), 503 => Some("RenderFailed")];
+    /// The Mermaid text of a stored diagram (conditional GET).
+    TextErrors = [304 => None, 400 => Some("BadRequest"), 401 => Some("Unauthorized"), 404 => Some("NotFound"), 429 => Some("RateLimited")];
+    /// Rendering text that is sent, storing nothing.
+    RenderErrors = [400 => Some("BadRequest"), 401 => Some("Unauthorized"), 403 => Some("Forbidden"), 413 => Some("TooLarge"), 415 => Some("UnsupportedMediaType"), 422 => Some("Invalid"), 429 => Some("RateLimited"), 503 => Some("RenderFailed")];
 }
 
 /// The whole document as JSON, built once.

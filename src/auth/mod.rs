@@ -1,11 +1,15 @@
-//! Who is calling: guests, signed-in browser sessions, CSRF tokens and password handling.
+//! Who is calling, decided in one place for every surface: a browser's [`Visitor`] (guest
+//! identity, maybe a session, its CSRF token), a [`SignedIn`] account for settings, and an
+//! [`ApiCaller`] (bearer token or the browser session) for the REST API and MCP, with the
+//! scope and rate-limit policy both apply.
 
-pub mod password;
-pub mod secret;
-pub mod token;
+pub mod bearer;
+pub mod policy;
 pub mod visitor;
 
-pub use visitor::{SignedIn, Visitor};
+pub use bearer::{ApiCaller, Via};
+pub use policy::Access;
+pub use visitor::{CsrfForm, CsrfHeader, SignedIn, Visitor};
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 

@@ -10,15 +10,18 @@ use tower_cookies::cookie::SameSite;
 use tower_cookies::cookie::time::Duration as CookieDuration;
 use tower_cookies::{Cookie, Cookies};
 
-use super::secret;
-use crate::db::diagrams::Owner;
-use crate::db::users::User;
+use crate::accounts::{self, User};
+use crate::diagrams::Owner;
 use crate::error::AppError;
+use crate::secret;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "reef_session";
 pub const GUEST_COOKIE: &str = "reef_guest";
+/// The header a page's script sends its CSRF token in (`fetch` requests, not forms).
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
+/// A browser: its guest identity, the signed-in account if any, and its CSRF token.
 #[derive(Debug, Clone)]
 pub struct Visitor {
     pub user: Option<User>,
@@ -30,6 +33,7 @@ pub struct Visitor {
 }
 
 impl Visitor {
+    /// Who owns what this browser makes: the account when signed in, else the guest.
     pub fn owner(&self) -> Owner {
         match &self.user {
             Some(user) => Owner::User(user.id),
@@ -37,6 +41,34 @@ impl Visitor {
         }
     }
 
+    /// This browser as a sign-in sees it (its session is replaced, its guest work moves in).
+    pub fn browser(&self, ip: std::net::IpAddr) -> accounts::Browser {
+        accounts::Browser {
+            session: self.session,
+            guest: self.guest,
+            ip,
+        }
+    }
+
+    /// Sets the session cookie of a sign-in made in this browser.
+    pub fn start_session(&self, session: accounts::NewSession, secure: bool) {
+        self.cookies.add(make_cookie(
+            SESSION_COOKIE,
+            session.cookie,
+            secure,
+            accounts::SESSION_DAYS,
+        ));
+    }
+
+    /// Forgets the session cookie (after sign-out or account deletion).
+    pub fn end_session(&self) {
+        self.cookies.remove(removal_cookie(SESSION_COOKIE));
+    }
+
+    /// Compares a submitted CSRF token with this browser's, in constant time.
+    ///
+    /// # Errors
+    /// [`AppError::Csrf`] when they differ.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
         if secret::ct_eq(self.csrf.as_bytes(), submitted.trim().as_bytes()) {
             Ok(())
@@ -46,8 +78,31 @@ impl Visitor {
     }
 }
 
+/// The CSRF token a script sent in the [`CSRF_HEADER`] header (empty when absent).
+pub struct CsrfHeader(pub String);
+
+impl CsrfHeader {
+    pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
+        Self(
+            headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned(),
+        )
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CsrfHeader {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_headers(&parts.headers))
+    }
+}
+
 /// A cookie as Reef sets them: HttpOnly, SameSite=Lax, path /, Secure behind HTTPS.
-pub fn make_cookie(
+fn make_cookie(
     name: &'static str,
     value: String,
     secure: bool,
@@ -62,7 +117,7 @@ pub fn make_cookie(
     c
 }
 
-pub fn removal_cookie(name: &'static str) -> Cookie<'static> {
+fn removal_cookie(name: &'static str) -> Cookie<'static> {
     let mut c = Cookie::new(name, "");
     c.set_path("/");
     c
@@ -118,13 +173,7 @@ where
             None
         };
         let user = match session {
-            Some(hash) => {
-                let now = state.clock.now();
-                state
-                    .db
-                    .run(move |conn| crate::db::sessions::user(conn, &hash, now))
-                    .await?
-            }
+            Some(hash) => accounts::session_user(&state, hash).await?,
             None => None,
         };
         let visitor = Visitor {

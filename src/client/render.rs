@@ -12,7 +12,7 @@ use super::args::Remote;
 use super::error::Failure;
 use super::files;
 use super::output;
-use crate::render::{RenderSettings, Renderer};
+use crate::render::{ExportFormat, ExportOptions, RenderSettings, Renderer};
 
 pub struct Job<'a> {
     pub file: &'a Path,
@@ -24,58 +24,33 @@ pub struct Job<'a> {
     pub remote: &'a Remote,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Image {
-    Svg,
-    Png,
-    Pdf,
-    Txt,
+/// The drawing a name asks for: [`ExportFormat`]'s extensions, except the Mermaid text.
+fn drawing(name: &str) -> Option<ExportFormat> {
+    ExportFormat::from_ext(name).filter(|f| f.is_drawing())
 }
 
-impl Image {
-    fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "svg" => Some(Image::Svg),
-            "png" => Some(Image::Png),
-            "pdf" => Some(Image::Pdf),
-            "txt" => Some(Image::Txt),
-            _ => None,
-        }
+/// The format `--format` names, else the one the output's name asks for; `-` (standard
+/// output) is SVG.
+fn choose(format: Option<&str>, path: &Path) -> Result<ExportFormat, Failure> {
+    if let Some(format) = format {
+        return drawing(format).ok_or_else(|| Failure::Usage(format!("unknown format {format}")));
     }
-
-    /// The format `--format` names, else the one the output's name asks for; `-` (standard
-    /// output) is SVG.
-    fn choose(format: Option<&str>, path: &Path) -> Result<Self, Failure> {
-        if let Some(format) = format {
-            return Image::from_name(format)
-                .ok_or_else(|| Failure::Usage(format!("unknown format {format}")));
-        }
-        if files::is_stdio(path) {
-            return Ok(Image::Svg);
-        }
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        ext.as_deref().and_then(Image::from_name).ok_or_else(|| {
-            Failure::Usage(format!(
-                "{}: the output name must end in .svg, .png, .pdf or .txt (or give --format)",
-                path.display()
-            ))
-        })
+    if files::is_stdio(path) {
+        return Ok(ExportFormat::Svg);
     }
-
-    fn name(self) -> &'static str {
-        match self {
-            Image::Svg => "svg",
-            Image::Png => "png",
-            Image::Pdf => "pdf",
-            Image::Txt => "txt",
-        }
-    }
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    ext.as_deref().and_then(drawing).ok_or_else(|| {
+        Failure::Usage(format!(
+            "{}: the output name must end in .svg, .png, .pdf or .txt (or give --format)",
+            path.display()
+        ))
+    })
 }
 
 pub fn render(job: &Job<'_>) -> Result<(), Failure> {
-    let image = Image::choose(job.format, job.output)?;
+    let image = choose(job.format, job.output)?;
     let to_stdout = files::is_stdio(job.output);
     if job.remote.json && to_stdout {
         return Err(Failure::Usage(
@@ -89,8 +64,8 @@ pub fn render(job: &Job<'_>) -> Result<(), Failure> {
         let api = super::connect(job.remote)?;
         super::block_on(async {
             let mut url = api.endpoint(&["render"]);
-            url.query_pairs_mut().append_pair("format", image.name());
-            if image == Image::Png {
+            url.query_pairs_mut().append_pair("format", image.ext());
+            if image == ExportFormat::Png {
                 url.query_pairs_mut()
                     .append_pair("scale", &job.scale.to_string());
             }
@@ -108,7 +83,7 @@ pub fn render(job: &Job<'_>) -> Result<(), Failure> {
     if job.remote.json {
         output::json(&json!({
             "output": job.output.display().to_string(),
-            "format": image.name(),
+            "format": image.ext(),
             "bytes": bytes.len(),
             "rendered_by": if job.local { "local" } else { "server" },
         }))
@@ -124,21 +99,13 @@ pub fn render(job: &Job<'_>) -> Result<(), Failure> {
 
 /// Renders with the same guarded pool the server uses: layout runs in a `reef render-worker`
 /// child under the hard time limit, so a pathological diagram is stopped, not left spinning.
-async fn local(source: &str, image: Image, scale: u8) -> Result<Vec<u8>, Failure> {
+async fn local(source: &str, image: ExportFormat, scale: u8) -> Result<Vec<u8>, Failure> {
     let exe = std::env::current_exe()
         .map_err(|e| Failure::Other(format!("cannot locate the reef executable: {e}")))?;
+    let options = ExportOptions::new(Some(scale), false).map_err(Failure::Usage)?;
     let renderer = Renderer::new(RenderSettings::defaults(exe));
-    let rendered = match image {
-        Image::Svg => renderer
-            .svg(source)
-            .await
-            .map(|svg| svg.as_bytes().to_vec()),
-        Image::Txt => renderer
-            .txt(source)
-            .await
-            .map(|text| text.as_bytes().to_vec()),
-        Image::Png => renderer.png(source, scale).await,
-        Image::Pdf => renderer.pdf(source).await,
-    };
-    rendered.map_err(|e| Failure::Other(e.to_string()))
+    renderer
+        .export(image, source, options.for_format(image))
+        .await
+        .map_err(|e| Failure::Other(e.to_string()))
 }

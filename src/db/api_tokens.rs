@@ -5,8 +5,8 @@
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::DbResult;
+use super::UnixTime;
 use super::security_log::{self, EventKind};
-use crate::auth::token::{Scope, TokenHash};
 
 pub const MAX_LIVE: i64 = 10;
 /// `last_used_at` is written at most this often per token, so reads stay cheap.
@@ -18,22 +18,22 @@ pub const SHOW_EXPIRED_SECS: i64 = 30 * 24 * 3600;
 pub struct Token {
     pub id: i64,
     pub name: String,
-    pub scope: Scope,
+    /// `read` or `read-write`, as stored.
+    pub scope: String,
     pub last4: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub last_used_at: Option<i64>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+    pub last_used_at: Option<UnixTime>,
     pub last_used_ip: Option<String>,
 }
 
 const COLUMNS: &str = "id, name, scope, last4, created_at, expires_at, last_used_at, last_used_ip";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Token> {
-    let scope: String = r.get(2)?;
     Ok(Token {
         id: r.get(0)?,
         name: r.get(1)?,
-        scope: Scope::parse(&scope).unwrap_or(Scope::Read),
+        scope: r.get(2)?,
         last4: r.get(3)?,
         created_at: r.get(4)?,
         expires_at: r.get(5)?,
@@ -44,10 +44,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Token> {
 
 /// A freshly issued secret's stored parts; the secret itself never reaches this module.
 pub struct Issued<'a> {
-    pub hash: TokenHash,
+    /// SHA-256 of the whole secret.
+    pub hash: [u8; 32],
     pub last4: &'a str,
-    pub created_at: i64,
-    pub expires_at: i64,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
 }
 
 #[derive(Debug)]
@@ -56,7 +57,7 @@ pub enum Created {
     CapReached,
 }
 
-fn live_count(conn: &Connection, user_id: i64, now: i64) -> DbResult<i64> {
+fn live_count(conn: &Connection, user_id: i64, now: UnixTime) -> DbResult<i64> {
     Ok(conn.query_row(
         "SELECT count(*) FROM api_tokens WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2",
         params![user_id, now],
@@ -68,7 +69,7 @@ fn insert(
     conn: &Connection,
     user_id: i64,
     name: &str,
-    scope: Scope,
+    scope: &str,
     new: &Issued<'_>,
 ) -> DbResult<Token> {
     conn.execute(
@@ -77,8 +78,8 @@ fn insert(
         params![
             user_id,
             name,
-            scope.as_str(),
-            &new.hash.0[..],
+            scope,
+            &new.hash[..],
             new.last4,
             new.created_at,
             new.expires_at
@@ -87,7 +88,7 @@ fn insert(
     Ok(Token {
         id: conn.last_insert_rowid(),
         name: name.to_owned(),
-        scope,
+        scope: scope.to_owned(),
         last4: new.last4.to_owned(),
         created_at: new.created_at,
         expires_at: new.expires_at,
@@ -102,7 +103,7 @@ pub fn create(
     conn: &mut Connection,
     user_id: i64,
     name: &str,
-    scope: Scope,
+    scope: &str,
     new: &Issued<'_>,
     ip: Option<&str>,
 ) -> DbResult<Created> {
@@ -124,7 +125,7 @@ pub fn create(
 }
 
 /// Live tokens and recently expired ones (for display), newest first. Revoked ones are gone.
-pub fn list(conn: &Connection, user_id: i64, now: i64) -> DbResult<Vec<Token>> {
+pub fn list(conn: &Connection, user_id: i64, now: UnixTime) -> DbResult<Vec<Token>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM api_tokens
           WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2
@@ -137,7 +138,7 @@ pub fn list(conn: &Connection, user_id: i64, now: i64) -> DbResult<Vec<Token>> {
     Ok(rows)
 }
 
-pub fn count_live(conn: &Connection, user_id: i64, now: i64) -> DbResult<i64> {
+pub fn count_live(conn: &Connection, user_id: i64, now: UnixTime) -> DbResult<i64> {
     live_count(conn, user_id, now)
 }
 
@@ -147,7 +148,7 @@ pub fn revoke(
     user_id: i64,
     token_id: i64,
     ip: Option<&str>,
-    now: i64,
+    now: UnixTime,
 ) -> DbResult<Option<String>> {
     let tx = conn.transaction()?;
     let name: Option<String> = tx
@@ -171,7 +172,7 @@ pub fn revoke_all(
     conn: &mut Connection,
     user_id: i64,
     ip: Option<&str>,
-    now: i64,
+    now: UnixTime,
 ) -> DbResult<usize> {
     let tx = conn.transaction()?;
     let names = {
@@ -218,7 +219,7 @@ pub fn regenerate(
         "UPDATE api_tokens SET revoked_at = ?1 WHERE id = ?2",
         params![now, old.id],
     )?;
-    let token = insert(&tx, user_id, &old.name, old.scope, new)?;
+    let token = insert(&tx, user_id, &old.name, &old.scope, new)?;
     security_log::record(
         &tx,
         user_id,
@@ -238,17 +239,18 @@ pub struct Authenticated {
     pub user_id: i64,
     pub email: String,
     pub name: String,
-    pub scope: Scope,
-    pub expires_at: i64,
-    pub last_used_at: Option<i64>,
+    /// `read` or `read-write`, as stored.
+    pub scope: String,
+    pub expires_at: UnixTime,
+    pub last_used_at: Option<UnixTime>,
     pub last_used_ip: Option<String>,
 }
 
 /// Looks a secret up through the unique index; revoked and expired tokens are absent.
 pub fn authenticate(
     conn: &Connection,
-    hash: &TokenHash,
-    now: i64,
+    hash: &[u8; 32],
+    now: UnixTime,
 ) -> DbResult<Option<Authenticated>> {
     Ok(conn
         .prepare_cached(
@@ -256,14 +258,13 @@ pub fn authenticate(
                FROM api_tokens t JOIN users u ON u.id = t.user_id
               WHERE t.secret_hash = ?1 AND t.revoked_at IS NULL AND t.expires_at > ?2",
         )?
-        .query_row(params![&hash.0[..], now], |r| {
-            let scope: String = r.get(4)?;
+        .query_row(params![&hash[..], now], |r| {
             Ok(Authenticated {
                 token_id: r.get(0)?,
                 user_id: r.get(1)?,
                 email: r.get(2)?,
                 name: r.get(3)?,
-                scope: Scope::parse(&scope).unwrap_or(Scope::Read),
+                scope: r.get(4)?,
                 expires_at: r.get(5)?,
                 last_used_at: r.get(6)?,
                 last_used_ip: r.get(7)?,
@@ -273,7 +274,7 @@ pub fn authenticate(
 }
 
 /// Whether a use of `token` needs a write: the minute has turned or the address is new to it.
-pub fn needs_touch(token: &Authenticated, ip: &str, now: i64) -> bool {
+pub fn needs_touch(token: &Authenticated, ip: &str, now: UnixTime) -> bool {
     token
         .last_used_at
         .is_none_or(|at| now - at >= TOUCH_EVERY_SECS)
@@ -282,7 +283,12 @@ pub fn needs_touch(token: &Authenticated, ip: &str, now: i64) -> bool {
 
 /// Records a use: last-used time and address, and a security event the first time the token
 /// is seen from an address.
-pub fn touch(conn: &mut Connection, token: &Authenticated, ip: &str, now: i64) -> DbResult<()> {
+pub fn touch(
+    conn: &mut Connection,
+    token: &Authenticated,
+    ip: &str,
+    now: UnixTime,
+) -> DbResult<()> {
     let tx = conn.transaction()?;
     tx.execute(
         "UPDATE api_tokens SET last_used_at = ?1, last_used_ip = ?2 WHERE id = ?3",
@@ -307,7 +313,7 @@ pub fn touch(conn: &mut Connection, token: &Authenticated, ip: &str, now: i64) -
 }
 
 /// Writes one "expired" event per token whose lifetime has ended.
-pub fn log_expired(conn: &mut Connection, now: i64) -> DbResult<usize> {
+pub fn log_expired(conn: &mut Connection, now: UnixTime) -> DbResult<usize> {
     let tx = conn.transaction()?;
     let expired = {
         let mut stmt = tx.prepare(

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::DbResult;
+use super::{DbResult, UnixTime};
 
 /// Revisions kept per diagram; older ones are pruned on save.
 pub const REVISIONS_KEPT: i64 = 100;
@@ -33,9 +33,9 @@ pub struct Diagram {
     pub source: String,
     pub version: i64,
     pub share_id: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub deleted_at: Option<i64>,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+    pub deleted_at: Option<UnixTime>,
 }
 
 const COLUMNS: &str = "id, title, source, version, share_id, created_at, updated_at, deleted_at";
@@ -56,7 +56,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Diagram> {
 /// Position in the newest-first listing: the last item's `(updated_at, id)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
-    pub updated_at: i64,
+    pub updated_at: UnixTime,
     pub id: String,
 }
 
@@ -164,7 +164,7 @@ pub fn create(
     id: &str,
     title: &str,
     source: &str,
-    now: i64,
+    now: UnixTime,
 ) -> DbResult<Diagram> {
     let (col, val) = owner.column();
     let tx = conn.transaction()?;
@@ -200,7 +200,7 @@ pub enum Saved {
 
 /// The owner's live diagram if it is at `expected_version` (when given); otherwise the
 /// answer to give: not found, or stale with the current state.
-fn current_at(
+pub fn current_at(
     conn: &Connection,
     owner: &Owner,
     id: &str,
@@ -224,15 +224,30 @@ pub fn update(
     title: &str,
     source: &str,
     expected_version: Option<i64>,
-    now: i64,
+    now: UnixTime,
 ) -> DbResult<Saved> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let current = match current_at(&tx, owner, id, expected_version)? {
         Ok(current) => current,
         Err(refused) => return Ok(refused),
     };
+    let saved = save(&tx, current, title, source, now)?;
+    tx.commit()?;
+    Ok(Saved::Ok(saved))
+}
+
+/// Writes `title` and `source` over `current` (read in the same transaction), bumping the
+/// version and keeping a revision; an identical text writes nothing. Run it inside a
+/// transaction: the update and its revision belong together.
+pub fn save(
+    conn: &Connection,
+    current: Diagram,
+    title: &str,
+    source: &str,
+    now: UnixTime,
+) -> DbResult<Diagram> {
     if current.title == title && current.source == source {
-        return Ok(Saved::Ok(current));
+        return Ok(current);
     }
     // Keep `updated_at` strictly increasing per diagram so listings and ETags move.
     let updated_at = now.max(current.updated_at);
@@ -243,7 +258,7 @@ pub fn update(
         updated_at,
         ..current
     };
-    tx.execute(
+    conn.execute(
         "UPDATE diagrams SET title = ?1, source = ?2, version = ?3, updated_at = ?4 WHERE id = ?5",
         params![
             next.title,
@@ -253,13 +268,12 @@ pub fn update(
             next.id
         ],
     )?;
-    insert_revision(&tx, &next)?;
-    tx.commit()?;
-    Ok(Saved::Ok(next))
+    insert_revision(conn, &next)?;
+    Ok(next)
 }
 
 /// Moves a diagram to the trash (and turns its share link off). Returns false if absent.
-pub fn trash_one(conn: &Connection, owner: &Owner, id: &str, now: i64) -> DbResult<bool> {
+pub fn trash_one(conn: &Connection, owner: &Owner, id: &str, now: UnixTime) -> DbResult<bool> {
     let (col, val) = owner.column();
     let n = conn.execute(
         &format!(
@@ -284,7 +298,7 @@ pub fn restore(conn: &Connection, owner: &Owner, id: &str) -> DbResult<bool> {
 }
 
 /// Removes diagrams that have been in the trash for longer than [`TRASH_SECS`].
-pub fn purge_trash(conn: &Connection, now: i64) -> DbResult<usize> {
+pub fn purge_trash(conn: &Connection, now: UnixTime) -> DbResult<usize> {
     Ok(conn.execute(
         "DELETE FROM diagrams WHERE deleted_at IS NOT NULL AND deleted_at < ?1",
         [now - TRASH_SECS],
@@ -314,7 +328,7 @@ pub struct Revision {
     pub version: i64,
     pub title: String,
     pub source: String,
-    pub created_at: i64,
+    pub created_at: UnixTime,
 }
 
 /// Revision headers and sources, newest first (at most [`REVISIONS_KEPT`]).
@@ -368,7 +382,7 @@ pub fn trash_checked(
     owner: &Owner,
     id: &str,
     expected_version: Option<i64>,
-    now: i64,
+    now: UnixTime,
 ) -> DbResult<Saved> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let current = match current_at(&tx, owner, id, expected_version)? {

@@ -21,6 +21,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_api_tokens.sql"),
 ];
 
+/// A point in time as stored: whole seconds since the Unix epoch, UTC.
+pub type UnixTime = i64;
+
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +98,24 @@ impl Db {
         })
         .await
         .map_err(|e| DbError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` inside one IMMEDIATE transaction on the blocking pool: every step sees the
+    /// same database and no other writer can come between them. Committed when `f` returns
+    /// `Ok` (a refusal carried inside `T` commits nothing unless `f` wrote first); rolled
+    /// back on any error.
+    pub async fn write<T, F>(&self, f: F) -> DbResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> DbResult<T> + Send + 'static,
+    {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+        .await
     }
 
     /// A synchronous connection for command-line tools.

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::DbResult;
+use super::{DbResult, UnixTime};
 
 pub const KEEP_SECS: i64 = 90 * 24 * 3600;
 
@@ -31,7 +31,7 @@ impl EventKind {
 
 #[derive(Debug, Clone)]
 pub struct Event {
-    pub at: i64,
+    pub at: UnixTime,
     pub kind: String,
     pub token_name: Option<String>,
     pub ip: Option<String>,
@@ -43,7 +43,7 @@ pub fn record(
     kind: EventKind,
     token_name: Option<&str>,
     ip: Option<&str>,
-    now: i64,
+    now: UnixTime,
 ) -> DbResult<()> {
     conn.execute(
         "INSERT INTO security_events (user_id, at, kind, token_name, ip) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -53,7 +53,12 @@ pub fn record(
 }
 
 /// The account's events of the last 90 days, newest first.
-pub fn recent(conn: &Connection, user_id: i64, now: i64, limit: usize) -> DbResult<Vec<Event>> {
+pub fn recent(
+    conn: &Connection,
+    user_id: i64,
+    now: UnixTime,
+    limit: usize,
+) -> DbResult<Vec<Event>> {
     let mut stmt = conn.prepare_cached(
         "SELECT at, kind, token_name, ip FROM security_events
           WHERE user_id = ?1 AND at >= ?2 ORDER BY at DESC, id DESC LIMIT ?3",
@@ -71,7 +76,7 @@ pub fn recent(conn: &Connection, user_id: i64, now: i64, limit: usize) -> DbResu
     Ok(rows)
 }
 
-pub fn purge_old(conn: &Connection, now: i64) -> DbResult<usize> {
+pub fn purge_old(conn: &Connection, now: UnixTime) -> DbResult<usize> {
     Ok(conn.execute(
         "DELETE FROM security_events WHERE at < ?1",
         [now - KEEP_SECS],

@@ -2,15 +2,15 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::DbResult;
 use super::users::User;
+use super::{DbResult, UnixTime};
 
 /// Sessions idle for longer than this are gone.
 pub const IDLE_SECS: i64 = 30 * 24 * 3600;
 /// `last_seen_at` is refreshed at most this often, so reads stay reads.
 const TOUCH_EVERY_SECS: i64 = 3600;
 
-pub fn create(conn: &Connection, id_hash: &[u8; 32], user_id: i64, now: i64) -> DbResult<()> {
+pub fn create(conn: &Connection, id_hash: &[u8; 32], user_id: i64, now: UnixTime) -> DbResult<()> {
     conn.execute(
         "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
         params![&id_hash[..], user_id, now],
@@ -19,7 +19,7 @@ pub fn create(conn: &Connection, id_hash: &[u8; 32], user_id: i64, now: i64) -> 
 }
 
 /// The signed-in user for a session, if it exists and has not idled out.
-pub fn user(conn: &Connection, id_hash: &[u8; 32], now: i64) -> DbResult<Option<User>> {
+pub fn user(conn: &Connection, id_hash: &[u8; 32], now: UnixTime) -> DbResult<Option<User>> {
     let found = conn
         .query_row(
             "SELECT u.id, u.email, u.is_admin, s.last_seen_at
@@ -68,7 +68,7 @@ pub fn delete_others(conn: &Connection, user_id: i64, keep: &[u8; 32]) -> DbResu
     Ok(())
 }
 
-pub fn purge_idle(conn: &Connection, now: i64) -> DbResult<usize> {
+pub fn purge_idle(conn: &Connection, now: UnixTime) -> DbResult<usize> {
     Ok(conn.execute(
         "DELETE FROM sessions WHERE last_seen_at < ?1",
         [now - IDLE_SECS],

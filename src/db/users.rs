@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::DbResult;
+use super::{DbResult, UnixTime};
 
 #[derive(Debug, Clone)]
 pub struct User {
@@ -28,7 +28,7 @@ pub fn create(
     password_hash: &str,
     only_if_first: bool,
     force_admin: bool,
-    now: i64,
+    now: UnixTime,
 ) -> DbResult<Created> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let count: i64 = tx.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;

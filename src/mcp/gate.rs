@@ -12,9 +12,9 @@ use rmcp::model::{ClientJsonRpcMessage, ErrorCode};
 use serde_json::{Value, json};
 
 use super::tools::ToolName;
-use crate::api::auth::ApiCaller;
-use crate::api::body;
-use crate::api::error::ApiError;
+use crate::auth::{Access, ApiCaller};
+use crate::error::ApiError;
+use crate::http::body;
 use crate::state::AppState;
 
 pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -24,7 +24,8 @@ pub async fn admit(State(state): State<AppState>, request: Request, next: Next) 
     let verdict = inspect(&state, request).await;
     // Every request counts once, refused ones too (as reads), so junk cannot go unmetered.
     let writes = matches!(&verdict, Ok((_, Some(tool))) if tool.writes() && caller.may_write());
-    if let Err(limited) = state.api_limits.check(caller.user_id, !writes) {
+    let access = if writes { Access::Write } else { Access::Read };
+    if let Err(limited) = caller.count(&state.limits.api, access) {
         return limited.into_response();
     }
     match verdict {

@@ -1,6 +1,7 @@
 //! `/mcp`: the Model Context Protocol over streamable HTTP, so agents can use Reef as a tool
 //! server with the same bearer tokens and scopes as the REST API. rmcp speaks the protocol;
-//! Reef authenticates in front of it and its tools call the REST handlers' own functions.
+//! Reef authenticates in front of it (the same bearer door and policy as REST) and its tools
+//! call the same use cases as the REST handlers.
 
 mod gate;
 mod server;
@@ -28,7 +29,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         // credentials; /mcp accepts only an explicit bearer token, and Reef may be served
         // under any host name.
         .disable_allowed_hosts()
-        .with_max_request_body_bytes(crate::MAX_BODY_BYTES);
+        .with_max_request_body_bytes(crate::config::MAX_BODY_BYTES);
     let mcp = StreamableHttpService::new(
         move || Ok(server::Reef::new(handler_state.clone())),
         Arc::new(NeverSessionManager::default()),
@@ -39,7 +40,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route_service("/mcp", mcp)
         .route_layer(middleware::from_fn_with_state(state.clone(), gate::admit))
         .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            crate::api::auth::authenticate_token,
+            (state.clone(), crate::auth::bearer::Door::TokenOnly),
+            crate::auth::bearer::authenticate,
         ))
 }

@@ -9,7 +9,8 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer, ServerHandler};
 
 use super::tools::{Call, ToolName};
-use crate::api::auth::ApiCaller;
+use crate::auth::ApiCaller;
+use crate::http::BaseUrl;
 use crate::state::AppState;
 
 pub struct Reef {
@@ -80,7 +81,7 @@ impl ServerHandler for Reef {
         let call = Call {
             state: &self.state,
             caller,
-            headers: &parts.headers,
+            base: BaseUrl::of(&self.state.config, &parts.headers),
         };
         let result = call
             .run(tool, request_params.arguments.unwrap_or_default())

@@ -1,11 +1,11 @@
 //! The MCP tools: what each is called, what it takes, whether it writes, and what it does —
-//! always through the same functions the REST handlers use, so both surfaces keep one set of
-//! rules (validation, ownership, versions, share links).
+//! always through the same use cases the REST handlers call ([`crate::diagrams`]), answering
+//! with the same JSON shapes ([`crate::wire`]), so both surfaces keep one set of rules
+//! (validation, ownership, versions, share links).
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use axum::http::HeaderMap;
 use base64::Engine;
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool, ToolAnnotations};
 use schemars::JsonSchema;
@@ -13,10 +13,13 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::api::auth::ApiCaller;
-use crate::api::diagrams;
-use crate::api::error::{ApiError, ApiResult};
+use crate::auth::{Access, ApiCaller};
+use crate::diagrams::{self, DiagramId};
+use crate::error::{ApiError, ApiResult};
+use crate::http::BaseUrl;
+use crate::render::{ExportFormat, ExportOptions};
 use crate::state::AppState;
+use crate::wire::{DiagramJson, ListJson, ShareJson};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ToolName {
@@ -165,14 +168,40 @@ struct UpdateArgs {
     expected_version: i64,
 }
 
-#[derive(Deserialize, JsonSchema, Clone, Copy, Default)]
-#[serde(rename_all = "lowercase")]
-enum Format {
-    #[default]
-    Svg,
-    Png,
-    /// A Unicode text drawing (flowcharts, sequence diagrams and the other kinds that have one).
-    Txt,
+/// The formats `render_diagram` answers in: those an MCP content block carries (text or an
+/// image), by [`ExportFormat`]'s extension.
+#[derive(Deserialize, Clone, Copy)]
+#[serde(try_from = "String")]
+struct ToolFormat(ExportFormat);
+
+impl ToolFormat {
+    const NAMES: [&str; 3] = ["svg", "png", "txt"];
+}
+
+impl TryFrom<String> for ToolFormat {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<Self, String> {
+        Self::NAMES
+            .contains(&name.as_str())
+            .then(|| ExportFormat::from_ext(&name))
+            .flatten()
+            .map(ToolFormat)
+            .ok_or_else(|| format!("unknown format {name:?}, expected svg, png or txt"))
+    }
+}
+
+impl JsonSchema for ToolFormat {
+    fn schema_name() -> Cow<'static, str> {
+        "Format".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "enum": Self::NAMES,
+        })
+    }
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -184,7 +213,7 @@ struct RenderArgs {
     id: Option<String>,
     /// svg (default), png, or txt: a Unicode text drawing an agent can read, for the kinds that
     /// have one.
-    format: Option<Format>,
+    format: Option<ToolFormat>,
     /// PNG pixel density, 1 to 4 (default 2).
     #[schemars(range(min = 1, max = 4))]
     scale: Option<u8>,
@@ -208,19 +237,24 @@ struct DeleteArgs {
     expected_version: Option<i64>,
 }
 
-/// Who calls, and the HTTP request's headers (for share-link hosts, as on the REST API).
+/// Who calls, and where share links start (as on the REST API).
 pub struct Call<'a> {
     pub state: &'a AppState,
     pub caller: &'a ApiCaller,
-    pub headers: &'a HeaderMap,
+    pub base: BaseUrl,
 }
 
 impl Call<'_> {
     /// Runs a tool. Every failure is a tool result with `isError` and the API's error code,
     /// so the model can read it and correct itself.
     pub async fn run(&self, tool: ToolName, args: JsonObject) -> CallToolResult {
-        if tool.writes() && !self.caller.may_write() {
-            return failure(ApiError::InsufficientScope);
+        let access = if tool.writes() {
+            Access::Write
+        } else {
+            Access::Read
+        };
+        if let Err(refused) = self.caller.check_scope(access) {
+            return failure(refused);
         }
         let outcome = match tool {
             ToolName::ListDiagrams => self.list(args).await,
@@ -237,86 +271,104 @@ impl Call<'_> {
     async fn list(&self, args: JsonObject) -> ApiResult<CallToolResult> {
         let args: ListArgs = parse(args)?;
         let limit = args.limit.map(|n| n as usize);
-        let page = diagrams::page(
+        let page = diagrams::list_page(
             self.state,
-            self.caller,
-            self.headers,
+            &self.caller.owner(),
             limit,
             args.cursor.as_deref(),
         )
         .await?;
-        structured(&page)
+        structured(&ListJson::new(&self.base, page))
     }
 
     async fn get(&self, args: JsonObject) -> ApiResult<CallToolResult> {
         let args: IdArgs = parse(args)?;
-        let d = diagrams::live(self.state, self.caller, args.id).await?;
-        structured(&diagrams::to_json(self.state, self.headers, d, true))
+        let d = diagrams::get(
+            self.state,
+            &self.caller.owner(),
+            &DiagramId::parse(&args.id)?,
+        )
+        .await?;
+        structured(&DiagramJson::new(&self.base, d, true))
     }
 
     async fn create(&self, args: JsonObject) -> ApiResult<CallToolResult> {
         let args: CreateArgs = parse(args)?;
-        let d = diagrams::create_diagram(self.state, self.caller, args.title, &args.source).await?;
-        structured(&diagrams::to_json(self.state, self.headers, d, true))
+        let d = diagrams::create(
+            self.state,
+            &self.caller.owner(),
+            args.title.as_deref(),
+            &args.source,
+        )
+        .await?;
+        structured(&DiagramJson::new(&self.base, d, true))
     }
 
     async fn update(&self, args: JsonObject) -> ApiResult<CallToolResult> {
         let args: UpdateArgs = parse(args)?;
-        let d = diagrams::update_diagram(
+        let id = DiagramId::parse(&args.id)?;
+        let (title, source) = (args.title, args.source);
+        let d = diagrams::update(
             self.state,
-            self.caller,
-            args.id,
+            &self.caller.owner(),
+            &id,
             Some(args.expected_version),
-            |d| {
+            move |d| {
                 (
-                    args.title.clone().unwrap_or_else(|| d.title.clone()),
-                    args.source.clone().unwrap_or_else(|| d.source.clone()),
+                    title.unwrap_or_else(|| d.title.clone()),
+                    source.unwrap_or_else(|| d.source.clone()),
                 )
             },
         )
         .await?;
-        structured(&diagrams::to_json(self.state, self.headers, d, true))
+        structured(&DiagramJson::new(&self.base, d, true))
     }
 
     async fn render(&self, args: JsonObject) -> ApiResult<CallToolResult> {
         let args: RenderArgs = parse(args)?;
         let source = match (args.source, args.id) {
             (Some(source), None) => source,
-            (None, Some(id)) => diagrams::live(self.state, self.caller, id).await?.source,
+            (None, Some(id)) => {
+                diagrams::get(self.state, &self.caller.owner(), &DiagramId::parse(&id)?)
+                    .await?
+                    .source
+            }
             _ => return Err(ApiError::invalid("Give either source or id, not both.")),
         };
-        crate::api::check_render_source(&source)?;
-        let content = match args.format.unwrap_or_default() {
-            Format::Svg => ContentBlock::text(self.state.renderer.svg(&source).await?.as_ref()),
-            Format::Png => {
-                let scale = crate::api::png_scale(args.scale)?;
-                let png = self.state.renderer.png(&source, scale).await?;
-                ContentBlock::image(
-                    base64::engine::general_purpose::STANDARD.encode(png),
-                    "image/png",
-                )
+        let format = args.format.map_or(ExportFormat::Svg, |f| f.0);
+        // The scale is PNG's alone (and ignored for the others, as it always was here).
+        let options = match format {
+            ExportFormat::Png => {
+                ExportOptions::new(args.scale, false).map_err(ApiError::invalid)?
             }
-            Format::Txt => ContentBlock::text(self.state.renderer.txt(&source).await?.as_ref()),
+            _ => ExportOptions::default(),
+        };
+        let output = diagrams::export(self.state, &source, format, options).await?;
+        let content = match format {
+            ExportFormat::Png => ContentBlock::image(
+                base64::engine::general_purpose::STANDARD.encode(output),
+                "image/png",
+            ),
+            _ => ContentBlock::text(String::from_utf8_lossy(&output).as_ref()),
         };
         Ok(CallToolResult::success(vec![content]))
     }
 
     async fn share(&self, args: JsonObject) -> ApiResult<CallToolResult> {
         let args: ShareArgs = parse(args)?;
-        let shared =
-            diagrams::set_sharing(self.state, self.caller, self.headers, args.id, args.enabled)
-                .await?;
-        structured(&shared)
+        let id = DiagramId::parse(&args.id)?;
+        let d = diagrams::set_sharing(self.state, &self.caller.owner(), &id, args.enabled).await?;
+        structured(&ShareJson::new(&self.base, &d))
     }
 
     async fn delete(&self, args: JsonObject) -> ApiResult<CallToolResult> {
         let args: DeleteArgs = parse(args)?;
-        let id = args.id.clone();
-        diagrams::trash_diagram(self.state, self.caller, args.id, args.expected_version).await?;
+        let id = DiagramId::parse(&args.id)?;
+        diagrams::trash(self.state, &self.caller.owner(), &id, args.expected_version).await?;
         let mut result = CallToolResult::success(vec![ContentBlock::text(format!(
             "Moved diagram {id} to the trash; it can be restored in Reef for 30 days."
         ))]);
-        result.structured_content = Some(json!({ "id": id, "trashed": true }));
+        result.structured_content = Some(json!({ "id": id.as_str(), "trashed": true }));
         Ok(result)
     }
 }
@@ -336,16 +388,8 @@ fn structured(value: &impl serde::Serialize) -> ApiResult<CallToolResult> {
 
 /// A tool error: `code: sentence` as text, and the API's envelope as structured content.
 fn failure(error: ApiError) -> CallToolResult {
-    if let ApiError::Internal(detail) = &error {
-        tracing::error!(%detail, "mcp tool failed");
-    }
-    let code = error.code();
-    let message = error.message();
-    let mut envelope = json!({ "error": code, "message": message });
-    if let ApiError::PreconditionFailed { current } = error {
-        envelope["current_version"] = json!(current);
-    }
-    let mut result = CallToolResult::error(vec![ContentBlock::text(format!("{code}: {message}"))]);
-    result.structured_content = Some(envelope);
+    let text = format!("{}: {}", error.code(), error.message());
+    let mut result = CallToolResult::error(vec![ContentBlock::text(text)]);
+    result.structured_content = Some(error.to_value());
     result
 }

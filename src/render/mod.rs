@@ -5,6 +5,7 @@
 //! after which the worker is killed and replaced. Sizes are checked before any work,
 //! concurrency is bounded, crashes are contained, and text results are cached by content hash.
 
+mod export;
 mod fonts;
 mod protocol;
 mod sanitize;
@@ -21,6 +22,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio::sync::Semaphore;
 
+pub use export::{ExportFormat, ExportOptions};
 pub use protocol::Format;
 
 /// The Content-Security-Policy every SVG is served with, for when it is opened on its own:
@@ -414,6 +416,28 @@ impl Renderer {
     /// As [`Renderer::svg`].
     pub async fn pdf(&self, source: &str) -> Result<Vec<u8>, RenderError> {
         self.binary(Format::Pdf, 1, source).await
+    }
+
+    /// Draws `source` as `format` with `options` (see [`ExportOptions::for_format`]); the
+    /// `.mmd` export is the text itself.
+    ///
+    /// # Errors
+    /// As [`Renderer::svg`], [`Renderer::png`], [`Renderer::pdf`] and [`Renderer::txt`].
+    pub async fn export(
+        &self,
+        format: ExportFormat,
+        source: &str,
+        options: ExportOptions,
+    ) -> Result<Vec<u8>, RenderError> {
+        let text = match format {
+            ExportFormat::Svg if options.portable() => self.portable_svg(source).await?,
+            ExportFormat::Svg => self.svg(source).await?,
+            ExportFormat::Txt => self.txt(source).await?,
+            ExportFormat::Png => return self.png(source, options.scale()).await,
+            ExportFormat::Pdf => return self.pdf(source).await,
+            ExportFormat::Mmd => return Ok(source.as_bytes().to_vec()),
+        };
+        Ok(text.as_bytes().to_vec())
     }
 
     async fn binary(

@@ -7,70 +7,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::Page;
-use crate::auth::visitor::{CsrfForm, SESSION_COOKIE, make_cookie, removal_cookie};
-use crate::auth::{ClientIp, Visitor, password, secret};
-use crate::db::security_log::{self, EventKind};
-use crate::db::{diagrams, sessions, users};
-use crate::error::{AppError, AppResult};
+use super::{Empty, Page};
+use crate::accounts::{self, AccountError};
+use crate::auth::{ClientIp, CsrfForm, Visitor};
+use crate::error::AppResult;
 use crate::state::AppState;
-
-const SESSION_DAYS: i64 = 30;
-
-/// Normalises an email address, or says what is wrong with it.
-pub fn parse_email(raw: &str) -> Result<String, String> {
-    let email = raw.trim();
-    let valid = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && !domain.is_empty() && !domain.contains('@')
-        });
-    if valid {
-        Ok(email.to_owned())
-    } else {
-        Err("Enter a valid email address, like you@example.net.".into())
-    }
-}
-
-/// Signs the visitor in as `user_id`: a fresh session id (the old one, if any, is destroyed)
-/// and the guest's diagrams move into the account.
-async fn start_session(
-    state: &AppState,
-    visitor: &Visitor,
-    user_id: i64,
-    ip: std::net::IpAddr,
-) -> AppResult<()> {
-    let raw = secret::os_random::<32>();
-    let hash = secret::sha256(&raw);
-    let old = visitor.session;
-    let guest = visitor.guest;
-    let now = state.clock.now();
-    state
-        .db
-        .run(move |conn| {
-            if let Some(old) = old {
-                sessions::delete(conn, &old)?;
-            }
-            sessions::create(conn, &hash, user_id, now)?;
-            diagrams::claim_guest(conn, &guest, user_id)?;
-            security_log::record(
-                conn,
-                user_id,
-                EventKind::SignIn,
-                None,
-                Some(&ip.to_string()),
-                now,
-            )
-        })
-        .await?;
-    visitor.cookies.add(make_cookie(
-        SESSION_COOKIE,
-        hex::encode(raw),
-        state.config.secure_cookies,
-        SESSION_DAYS,
-    ));
-    Ok(())
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
@@ -82,7 +23,7 @@ pub struct LoginPage {
 }
 
 async fn no_accounts_yet(state: &AppState) -> AppResult<bool> {
-    Ok(state.db.run(|conn| users::count(conn)).await? == 0)
+    Ok(accounts::no_accounts_yet(state).await?)
 }
 
 pub async fn login_page(State(state): State<AppState>, visitor: Visitor) -> AppResult<Response> {
@@ -110,52 +51,26 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> AppResult<Response> {
-    let email = form.email.trim().to_owned();
-    let fail = |status: StatusCode, message: &str| {
-        (
-            status,
-            LoginPage {
-                page: Page::new(&visitor, &state),
-                email: email.clone(),
-                error: Some(message.to_owned()),
-                no_accounts_yet: false,
-            },
-        )
-            .into_response()
-    };
-    if !state.login_limits.allow(&email, ip) {
-        return Ok(fail(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many sign-in attempts. Wait a minute and try again.",
-        ));
-    }
-    let lookup = email.clone();
-    let found = if form.password.len() > password::MAX_BYTES {
-        None
-    } else {
-        state
-            .db
-            .run(move |conn| users::by_email(conn, &lookup))
-            .await?
-    };
-    let (user, stored) = match found {
-        Some((user, hash)) => (Some(user), Some(hash)),
-        None => (None, None),
-    };
-    let ok = password::verify_blocking(form.password, stored).await;
-    match user.filter(|_| ok) {
-        Some(user) => {
-            start_session(&state, &visitor, user.id, ip).await?;
+    let browser = visitor.browser(ip);
+    match accounts::sign_in(&state, &form.email, form.password, &browser).await {
+        Ok((_, session)) => {
+            visitor.start_session(session, state.config.secure_cookies);
             Ok(Redirect::to("/").into_response())
         }
-        None => {
-            // A failed attempt costs the caller a little time, whichever part was wrong.
-            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-            Ok(fail(
-                StatusCode::UNAUTHORIZED,
-                "That email and password do not match an account.",
-            ))
+        Err(e @ (AccountError::TooManyAttempts | AccountError::BadCredentials)) => {
+            let status = match e {
+                AccountError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            let page = LoginPage {
+                page: Page::new(&visitor, &state),
+                email: form.email.trim().to_owned(),
+                error: Some(e.to_string()),
+                no_accounts_yet: false,
+            };
+            Ok((status, page).into_response())
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -206,66 +121,39 @@ pub async fn signup(
     CsrfForm(form): CsrfForm<SignupForm>,
 ) -> AppResult<Response> {
     let first = no_accounts_yet(&state).await?;
-    let page = |status: StatusCode, error: String, closed: bool| {
-        (
-            status,
-            SignupPage {
-                page: Page::new(&visitor, &state),
-                email: form.email.trim().to_owned(),
-                error: Some(error),
-                first,
-                closed,
-            },
-        )
-            .into_response()
+    let browser = visitor.browser(ip);
+    let (status, error) =
+        match accounts::sign_up(&state, &form.email, form.password, &browser).await {
+            Ok((_, session)) => {
+                visitor.start_session(session, state.config.secure_cookies);
+                return Ok(Redirect::to("/").into_response());
+            }
+            Err(e @ (AccountError::InvalidEmail | AccountError::WeakPassword(_))) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
+            Err(AccountError::DuplicateEmail) => (
+                StatusCode::CONFLICT,
+                "An account with this email already exists. Sign in instead.".to_owned(),
+            ),
+            Err(e @ AccountError::SignupsClosed) => (StatusCode::FORBIDDEN, e.to_string()),
+            Err(e) => return Err(e.into()),
+        };
+    let page = SignupPage {
+        page: Page::new(&visitor, &state),
+        email: form.email.trim().to_owned(),
+        error: Some(error),
+        first,
+        closed: status == StatusCode::FORBIDDEN,
     };
-    let email = match parse_email(&form.email) {
-        Ok(e) => e,
-        Err(msg) => return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, msg, false)),
-    };
-    if let Err(msg) = password::check_rules(&form.password) {
-        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, msg, false));
-    }
-    let hash = password::hash_blocking(form.password.clone())
-        .await
-        .map_err(AppError::Internal)?;
-    let only_if_first = !state.config.open_signups;
-    let now = state.clock.now();
-    let e = email.clone();
-    let created = state
-        .db
-        .run(move |conn| users::create(conn, &e, &hash, only_if_first, false, now))
-        .await?;
-    match created {
-        users::Created::Ok(user) => {
-            tracing::info!(user_id = user.id, admin = user.is_admin, "account created");
-            start_session(&state, &visitor, user.id, ip).await?;
-            Ok(Redirect::to("/").into_response())
-        }
-        users::Created::DuplicateEmail => Ok(page(
-            StatusCode::CONFLICT,
-            "An account with this email already exists. Sign in instead.".into(),
-            false,
-        )),
-        users::Created::Closed => Ok(page(
-            StatusCode::FORBIDDEN,
-            "Sign-ups are closed on this server. Ask its administrator for an account.".into(),
-            true,
-        )),
-    }
+    Ok((status, page).into_response())
 }
 
 pub async fn logout(
     State(state): State<AppState>,
     visitor: Visitor,
-    CsrfForm(crate::web::diagrams::Empty {}): CsrfForm<crate::web::diagrams::Empty>,
+    CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> AppResult<Redirect> {
-    if let Some(hash) = visitor.session {
-        state
-            .db
-            .run(move |conn| sessions::delete(conn, &hash))
-            .await?;
-    }
-    visitor.cookies.remove(removal_cookie(SESSION_COOKIE));
+    accounts::sign_out(&state, visitor.session).await?;
+    visitor.end_session();
     Ok(Redirect::to("/"))
 }

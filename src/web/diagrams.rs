@@ -4,53 +4,21 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use serde_json::json;
 
-use super::{Page, ago, date};
-use crate::auth::Visitor;
-use crate::auth::secret;
-use crate::auth::visitor::CsrfForm;
-use crate::db::diagrams::{self as db, Cursor, Diagram, Saved};
-use crate::error::{AppError, AppResult};
+use super::{Empty, Page, ago, date};
+use crate::auth::{CsrfForm, CsrfHeader, Visitor};
+use crate::diagrams::{self, Cursor, Diagram, DiagramError, DiagramId, EXAMPLE};
+use crate::error::{AppError, AppResult, envelope};
 use crate::etag::ContentTag;
-use crate::render::RenderError;
+use crate::http::{BaseUrl, export_response};
+use crate::render::{ExportFormat, RenderError};
 use crate::state::AppState;
 
 const PAGE_SIZE: usize = 24;
-pub const MAX_TITLE_CHARS: usize = 200;
-pub const MAX_SOURCE_BYTES: usize = 256 * 1024;
-
-/// What a new diagram starts from: small, valid, and showing the syntax.
-pub const EXAMPLE: &str = "flowchart LR\n    idea([Idea]) --> sketch[Sketch it in Reef]\n    sketch --> review{Looks right?}\n    review -->|yes| share[Share the link]\n    review -->|no| sketch\n";
-
-/// Trims and checks a title and source from a form or the API; the message is user-facing.
-pub fn validate(title: &str, source: &str) -> Result<(String, String), String> {
-    let title = title.trim();
-    if title.is_empty() {
-        return Err("Give the diagram a title.".into());
-    }
-    if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(format!(
-            "Keep the title to {MAX_TITLE_CHARS} characters or fewer."
-        ));
-    }
-    // Browsers submit textareas with CRLF; store the text the way it was typed, without the
-    // byte-order mark some editors put first.
-    let source = crate::render::strip_bom(source).replace("\r\n", "\n");
-    if source.trim().is_empty() {
-        return Err("The Mermaid source is empty.".into());
-    }
-    if source.len() > MAX_SOURCE_BYTES {
-        return Err(format!(
-            "The Mermaid source is {} KiB; the limit is {} KiB.",
-            source.len() / 1024,
-            MAX_SOURCE_BYTES / 1024
-        ));
-    }
-    Ok((title.to_owned(), source))
-}
 
 pub struct Card {
     pub id: String,
@@ -81,17 +49,14 @@ pub async fn index(
     visitor: Visitor,
     Query(query): Query<ListQuery>,
 ) -> AppResult<IndexPage> {
-    let owner = visitor.owner();
     let cursor = query.cursor.as_deref().and_then(Cursor::decode);
     let first_page = cursor.is_none();
-    let (items, next) = state
-        .db
-        .run(move |conn| db::list(conn, &owner, cursor.as_ref(), PAGE_SIZE))
-        .await?;
+    let page = diagrams::list(&state, &visitor.owner(), cursor, PAGE_SIZE).await?;
     let now = state.clock.now();
     Ok(IndexPage {
         page: Page::new(&visitor, &state),
-        cards: items
+        cards: page
+            .items
             .into_iter()
             .map(|d| Card {
                 updated: ago(now, d.updated_at),
@@ -101,27 +66,18 @@ pub async fn index(
                 version: d.version,
             })
             .collect(),
-        next: next.map(|c| c.encode()),
+        next: page.next.map(|c| c.encode()),
         first_page,
         deleted: query.deleted.is_some(),
     })
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn create(
     State(state): State<AppState>,
     visitor: Visitor,
     CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> AppResult<Redirect> {
-    let owner = visitor.owner();
-    let id = secret::short_id(12);
-    let now = state.clock.now();
-    let created = state
-        .db
-        .run(move |conn| db::create(conn, &owner, &id, "Untitled diagram", EXAMPLE, now))
-        .await?;
+    let created = diagrams::create(&state, &visitor.owner(), None, EXAMPLE).await?;
     Ok(Redirect::to(&format!("/d/{}", created.id)))
 }
 
@@ -170,49 +126,20 @@ pub struct EditorPage {
     error: Option<String>,
 }
 
-/// Looks up the caller's live diagram; anything else (someone else's, trashed, unknown) is 404.
-async fn live_diagram(state: &AppState, visitor: &Visitor, id: String) -> AppResult<Diagram> {
-    if id.len() > 32 {
-        return Err(AppError::NotFound);
-    }
-    let owner = visitor.owner();
-    state
-        .db
-        .run(move |conn| db::get(conn, &owner, &id))
-        .await?
-        .filter(|d| d.deleted_at.is_none())
-        .ok_or(AppError::NotFound)
-}
-
-/// The absolute share URL: the configured public URL, else the request's own host.
-pub fn share_url(state: &AppState, headers: &HeaderMap, share_id: &str) -> String {
-    let base = match &state.config.public_url {
-        Some(url) => url.clone(),
-        None => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
-                .unwrap_or("localhost");
-            let scheme = if state.config.secure_cookies {
-                "https"
-            } else {
-                "http"
-            };
-            format!("{scheme}://{host}")
-        }
-    };
-    format!("{base}/s/{share_id}")
+/// The visitor's live diagram; anything else (someone else's, trashed, unknown) is 404.
+async fn live_diagram(state: &AppState, visitor: &Visitor, id: &str) -> AppResult<Diagram> {
+    let id = DiagramId::parse(id)?;
+    Ok(diagrams::get(state, &visitor.owner(), &id).await?)
 }
 
 async fn editor_page(
     state: &AppState,
     visitor: &Visitor,
-    headers: &HeaderMap,
+    base: &BaseUrl,
     d: &Diagram,
     notice: Option<String>,
 ) -> EditorPage {
-    let (problem, render_notices) = match state.renderer.svg_with_notices(&d.source).await {
+    let (problem, render_notices) = match diagrams::draw(state, &d.source).await {
         Ok(rendered) => (None, rendered.notices.to_vec()),
         Err(e) => (Some(RenderProblem::from(&e)), Vec::new()),
     };
@@ -223,7 +150,7 @@ async fn editor_page(
         source: d.source.clone(),
         version: d.version,
         updated: ago(state.clock.now(), d.updated_at),
-        share_url: d.share_id.as_deref().map(|s| share_url(state, headers, s)),
+        share_url: d.share_id.as_deref().map(|s| base.share_url(s)),
         problem,
         render_notices,
         notice,
@@ -239,13 +166,13 @@ pub struct EditorQuery {
 pub async fn editor(
     State(state): State<AppState>,
     visitor: Visitor,
-    headers: HeaderMap,
+    base: BaseUrl,
     Path(id): Path<String>,
     Query(query): Query<EditorQuery>,
 ) -> AppResult<EditorPage> {
-    let d = live_diagram(&state, &visitor, id).await?;
+    let d = live_diagram(&state, &visitor, &id).await?;
     let notice = query.saved.map(|_| "Saved.".to_owned());
-    Ok(editor_page(&state, &visitor, &headers, &d, notice).await)
+    Ok(editor_page(&state, &visitor, &base, &d, notice).await)
 }
 
 #[derive(Deserialize)]
@@ -258,58 +185,42 @@ pub struct SaveForm {
 pub async fn save(
     State(state): State<AppState>,
     visitor: Visitor,
-    headers: HeaderMap,
+    base: BaseUrl,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<SaveForm>,
 ) -> AppResult<Response> {
-    let current = live_diagram(&state, &visitor, id.clone()).await?;
-    let (title, source) = match validate(&form.title, &form.source) {
-        Ok(valid) => valid,
-        Err(message) => {
+    let id = DiagramId::parse(&id)?;
+    let (title, source) = (form.title.clone(), form.source.clone());
+    let saved = diagrams::update(&state, &visitor.owner(), &id, form.version, move |_| {
+        (title, source)
+    })
+    .await;
+    match saved {
+        Ok(d) => Ok(Redirect::to(&format!("/d/{}?saved=1", d.id)).into_response()),
+        Err(DiagramError::Invalid(message)) => {
             // Nothing is lost: the page comes back with exactly what was typed.
-            let mut page = editor_page(&state, &visitor, &headers, &current, None).await;
+            let current = diagrams::get(&state, &visitor.owner(), &id).await?;
+            let mut page = editor_page(&state, &visitor, &base, &current, None).await;
+            page.version = form.version.unwrap_or(current.version);
             page.title = form.title;
             page.source = form.source;
-            page.version = form.version.unwrap_or(current.version);
             page.error = Some(message);
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
-    };
-    let owner = visitor.owner();
-    let now = state.clock.now();
-    let (t, s) = (title.clone(), source.clone());
-    let saved = state
-        .db
-        .run(move |conn| db::update(conn, &owner, &id, &t, &s, form.version, now))
-        .await?;
-    match saved {
-        Saved::Ok(d) => Ok(Redirect::to(&format!("/d/{}?saved=1", d.id)).into_response()),
-        Saved::NotFound => Err(AppError::NotFound),
-        Saved::Stale(latest) => {
-            let mut page = editor_page(&state, &visitor, &headers, &latest, None).await;
+        Err(DiagramError::Stale(latest)) => {
+            let mut page = editor_page(&state, &visitor, &base, &latest, None).await;
             page.error = Some(format!(
                 "This diagram was changed somewhere else while you edited it (it is now at version {}). Your text is kept below: save again to replace the other change, or open the revisions to compare.",
                 latest.version
             ));
-            page.title = title;
-            page.source = source;
+            // The text as it will be saved on the next try (trimmed, with \n line ends).
+            let (title, source) = diagrams::validate(&form.title, &form.source)?;
+            page.title = title.as_str().to_owned();
+            page.source = source.as_str().to_owned();
             Ok((StatusCode::CONFLICT, page).into_response())
         }
+        Err(e) => Err(e.into()),
     }
-}
-
-/// An SVG response that can never run script, even if opened directly.
-pub fn svg_response(status: StatusCode, svg: String) -> Response {
-    (
-        status,
-        [
-            (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CONTENT_SECURITY_POLICY, crate::render::SVG_CSP),
-            (header::CACHE_CONTROL, "private, no-cache"),
-        ],
-        svg,
-    )
-        .into_response()
 }
 
 fn escape_xml(text: &str) -> String {
@@ -327,7 +238,6 @@ fn escape_xml(text: &str) -> String {
     out
 }
 
-/// A small placeholder image standing in for a diagram that does not render.
 /// The picture shown in place of a diagram that cannot be drawn: the reason, wrapped at word
 /// boundaries into lines of at most 70 characters (at most 4 lines; longer reasons end with
 /// "…").
@@ -374,13 +284,24 @@ pub async fn render_image(state: &AppState, headers: &HeaderMap, source: &str) -
     if tag.is_fresh(headers) {
         return tag.svg_not_modified();
     }
+    let svg = ExportFormat::Svg;
     match state.renderer.svg(source).await {
-        Ok(svg) => {
-            let mut response = svg_response(StatusCode::OK, svg.to_string());
+        Ok(image) => {
+            let mut response =
+                export_response(StatusCode::OK, svg, image.as_bytes().to_vec(), None);
             tag.stamp(&mut response);
             response
         }
-        Err(e) => svg_response(StatusCode::UNPROCESSABLE_ENTITY, error_svg(&e.to_string())),
+        Err(e) => {
+            let picture = error_svg(&e.to_string()).into_bytes();
+            let mut response =
+                export_response(StatusCode::UNPROCESSABLE_ENTITY, svg, picture, None);
+            response.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("private, no-cache"),
+            );
+            response
+        }
     }
 }
 
@@ -390,7 +311,7 @@ pub async fn image(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let d = live_diagram(&state, &visitor, id).await?;
+    let d = live_diagram(&state, &visitor, &id).await?;
     Ok(render_image(&state, &headers, &d.source).await)
 }
 
@@ -400,17 +321,8 @@ pub async fn delete(
     Path(id): Path<String>,
     CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> AppResult<Redirect> {
-    let owner = visitor.owner();
-    let now = state.clock.now();
-    let done = state
-        .db
-        .run(move |conn| db::trash_one(conn, &owner, &id, now))
-        .await?;
-    if done {
-        Ok(Redirect::to("/?deleted=1"))
-    } else {
-        Err(AppError::NotFound)
-    }
+    diagrams::trash(&state, &visitor.owner(), &DiagramId::parse(&id)?, None).await?;
+    Ok(Redirect::to("/?deleted=1"))
 }
 
 pub async fn restore(
@@ -419,17 +331,8 @@ pub async fn restore(
     Path(id): Path<String>,
     CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> AppResult<Redirect> {
-    let owner = visitor.owner();
-    let target = format!("/d/{id}");
-    let done = state
-        .db
-        .run(move |conn| db::restore(conn, &owner, &id))
-        .await?;
-    if done {
-        Ok(Redirect::to(&target))
-    } else {
-        Err(AppError::NotFound)
-    }
+    let d = diagrams::restore(&state, &visitor.owner(), &DiagramId::parse(&id)?).await?;
+    Ok(Redirect::to(&format!("/d/{}", d.id)))
 }
 
 #[derive(Deserialize)]
@@ -443,23 +346,18 @@ pub async fn share(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<ShareForm>,
 ) -> AppResult<Redirect> {
-    let owner = visitor.owner();
-    let new_share = match form.enabled.as_str() {
-        "on" | "true" => Some(secret::short_id(16)),
-        "off" | "false" => None,
+    let enabled = match form.enabled.as_str() {
+        "on" | "true" => true,
+        "off" | "false" => false,
         _ => {
             return Err(AppError::BadRequest(
                 "Choose whether to share: on or off.".into(),
             ));
         }
     };
-    let target = format!("/d/{id}");
-    state
-        .db
-        .run(move |conn| db::set_share(conn, &owner, &id, new_share.as_deref()))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(Redirect::to(&target))
+    let id = DiagramId::parse(&id)?;
+    diagrams::set_sharing(&state, &visitor.owner(), &id, enabled).await?;
+    Ok(Redirect::to(&format!("/d/{id}")))
 }
 
 pub struct RevisionRow {
@@ -490,15 +388,11 @@ pub struct SelectedRevision {
 async fn revisions_page(
     state: &AppState,
     visitor: &Visitor,
-    id: String,
+    id: &str,
     selected: Option<i64>,
 ) -> AppResult<RevisionsPage> {
-    let d = live_diagram(state, visitor, id).await?;
-    let diagram_id = d.id.clone();
-    let revs = state
-        .db
-        .run(move |conn| db::revisions(conn, &diagram_id))
-        .await?;
+    let id = DiagramId::parse(id)?;
+    let (d, revs) = diagrams::revisions(state, &visitor.owner(), &id).await?;
     let selected = match selected {
         Some(v) => {
             let r = revs
@@ -537,7 +431,7 @@ pub async fn revisions(
     visitor: Visitor,
     Path(id): Path<String>,
 ) -> AppResult<RevisionsPage> {
-    revisions_page(&state, &visitor, id, None).await
+    revisions_page(&state, &visitor, &id, None).await
 }
 
 pub async fn revision(
@@ -546,22 +440,13 @@ pub async fn revision(
     Path((id, version)): Path<(String, String)>,
 ) -> AppResult<RevisionsPage> {
     let version = version.parse().map_err(|_| AppError::NotFound)?;
-    revisions_page(&state, &visitor, id, Some(version)).await
+    revisions_page(&state, &visitor, &id, Some(version)).await
 }
 
-async fn find_revision(
-    state: &AppState,
-    visitor: &Visitor,
-    id: String,
-    version: &str,
-) -> AppResult<db::Revision> {
+/// The diagram id and revision number of a revision route.
+fn revision_path(id: &str, version: &str) -> AppResult<(DiagramId, i64)> {
     let version: i64 = version.parse().map_err(|_| AppError::NotFound)?;
-    let d = live_diagram(state, visitor, id).await?;
-    state
-        .db
-        .run(move |conn| db::revision(conn, &d.id, version))
-        .await?
-        .ok_or(AppError::NotFound)
+    Ok((DiagramId::parse(id)?, version))
 }
 
 pub async fn revision_image(
@@ -570,7 +455,8 @@ pub async fn revision_image(
     headers: HeaderMap,
     Path((id, version)): Path<(String, String)>,
 ) -> AppResult<Response> {
-    let rev = find_revision(&state, &visitor, id, &version).await?;
+    let (id, version) = revision_path(&id, &version)?;
+    let rev = diagrams::revision(&state, &visitor.owner(), &id, version).await?;
     Ok(render_image(&state, &headers, &rev.source).await)
 }
 
@@ -581,17 +467,9 @@ pub async fn restore_revision(
     Path((id, version)): Path<(String, String)>,
     CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> AppResult<Redirect> {
-    let rev = find_revision(&state, &visitor, id.clone(), &version).await?;
-    let owner = visitor.owner();
-    let now = state.clock.now();
-    let saved = state
-        .db
-        .run(move |conn| db::update(conn, &owner, &id, &rev.title, &rev.source, None, now))
-        .await?;
-    match saved {
-        Saved::Ok(d) => Ok(Redirect::to(&format!("/d/{}?saved=1", d.id))),
-        _ => Err(AppError::NotFound),
-    }
+    let (id, version) = revision_path(&id, &version)?;
+    let d = diagrams::restore_revision(&state, &visitor.owner(), &id, version).await?;
+    Ok(Redirect::to(&format!("/d/{}?saved=1", d.id)))
 }
 
 pub struct TrashRow {
@@ -609,8 +487,7 @@ pub struct TrashPage {
 }
 
 pub async fn trash(State(state): State<AppState>, visitor: Visitor) -> AppResult<TrashPage> {
-    let owner = visitor.owner();
-    let items = state.db.run(move |conn| db::trash(conn, &owner)).await?;
+    let items = diagrams::trashed(&state, &visitor.owner()).await?;
     let now = state.clock.now();
     Ok(TrashPage {
         page: Page::new(&visitor, &state),
@@ -618,8 +495,7 @@ pub async fn trash(State(state): State<AppState>, visitor: Visitor) -> AppResult
             .into_iter()
             .map(|d| {
                 let deleted_at = d.deleted_at.unwrap_or(now);
-                // Rounded up: a diagram deleted a moment ago has the full 30 days left.
-                let days_left = ((deleted_at + db::TRASH_SECS - now + 86_399) / 86_400).max(0);
+                let days_left = diagrams::days_until_purge(deleted_at, now);
                 TrashRow {
                     id: d.id,
                     title: d.title,
@@ -636,34 +512,33 @@ struct PreviewRequest {
     source: String,
 }
 
-/// The editor's live preview: JSON in, JSON out. Stores nothing, but still requires the CSRF
-/// header so other sites cannot spend our render capacity through a visitor's browser.
+/// The editor's live preview: JSON in, JSON out (the API's envelope on failure). Stores
+/// nothing, but still requires the CSRF header so other sites cannot spend our render
+/// capacity through a visitor's browser.
 pub async fn preview(
     State(state): State<AppState>,
     visitor: Visitor,
-    headers: HeaderMap,
+    CsrfHeader(token): CsrfHeader,
     body: Bytes,
 ) -> Response {
-    let token = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if visitor.check_csrf(token).is_err() {
-        return json_error(
+    if visitor.check_csrf(&token).is_err() {
+        return envelope(
             StatusCode::FORBIDDEN,
             "csrf_failed",
-            "Reload the page and try again.",
+            Some("Reload the page and try again."),
+            &[],
         );
     }
     let Ok(request) = serde_json::from_slice::<PreviewRequest>(&body) else {
-        return json_error(
+        return envelope(
             StatusCode::BAD_REQUEST,
             "invalid_json",
-            "Send {\"source\": \"…\"}.",
+            Some("Send {\"source\": \"…\"}."),
+            &[],
         );
     };
-    match state.renderer.svg_with_notices(&request.source).await {
-        Ok(rendered) => axum::Json(serde_json::json!({
+    match diagrams::draw(&state, &request.source).await {
+        Ok(rendered) => axum::Json(json!({
             "svg": &*rendered.text,
             "notices": &*rendered.notices,
         }))
@@ -673,27 +548,15 @@ pub async fn preview(
                 RenderError::Parse { line, column, .. } => (*line, *column),
                 _ => (None, None),
             };
-            (
+            // The page shows the position beside the sentence, not inside it.
+            envelope(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                axum::Json(serde_json::json!({
-                    "error": e.code(),
-                    // The page shows the position beside the sentence.
-                    "message": e.detail(),
-                    "line": line,
-                    "column": column,
-                })),
+                e.code(),
+                Some(&e.detail()),
+                &[("line", json!(line)), ("column", json!(column))],
             )
-                .into_response()
         }
     }
-}
-
-pub fn json_error(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        axum::Json(serde_json::json!({ "error": code, "message": message })),
-    )
-        .into_response()
 }
 
 #[cfg(test)]

@@ -1,15 +1,20 @@
 //! Server-rendered pages. Every page works as plain HTML forms; `static/app.js` only enhances.
 
 pub mod account;
-pub mod assets;
 pub mod diagrams;
 pub mod settings;
 pub mod share;
 
 use axum::Router;
+use axum::extract::Path;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use serde::Deserialize;
 
+use crate::assets;
 use crate::auth::Visitor;
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// What every page's layout needs: who is signed in, the CSRF token, asset URLs.
@@ -58,7 +63,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/preview", post(diagrams::preview))
         .route("/s/{share_id}", get(share::page))
         .route("/s/{share_id}/image.svg", get(share::image))
-        .route("/static/{file}", get(assets::serve));
+        .route("/static/{file}", get(static_file));
     if state.config.accounts {
         router = router
             .route("/login", get(account::login_page).post(account::login))
@@ -78,6 +83,24 @@ pub fn router(state: &AppState) -> Router<AppState> {
     }
     router
 }
+
+/// An embedded asset by its content-hashed name, cached for a year (the name changes with
+/// the content).
+async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
+    let asset = assets::by_hashed_name(&file).ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, asset.content_type),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        asset.body,
+    )
+        .into_response())
+}
+
+/// A form with no fields but its CSRF token (buttons such as delete, restore, sign out).
+#[derive(Deserialize)]
+pub struct Empty {}
 
 /// "5 minutes ago"-style text for a past Unix time.
 pub fn ago(now: i64, then: i64) -> String {

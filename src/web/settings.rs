@@ -1,10 +1,6 @@
 //! The settings page: account (email, password, deletion), API tokens and the security log.
 //! Everything here is session-only: no token can reach it.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -12,35 +8,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{Page, ago, date};
-use crate::auth::token::{self, Scope, TokenSecret};
-use crate::auth::visitor::{CsrfForm, SESSION_COOKIE, removal_cookie};
-use crate::auth::{ClientIp, SignedIn, password, secret};
-use crate::db::api_tokens::{self, MAX_LIVE};
-use crate::db::{security_log, sessions, users};
+use super::{Empty, Page, ago, date};
+use crate::accounts::{self, AccountError};
+use crate::auth::{ClientIp, CsrfForm, SignedIn};
 use crate::error::{AppError, AppResult};
+use crate::secret;
 use crate::state::AppState;
-use crate::web::account::parse_email;
-use crate::web::diagrams::Empty;
+use crate::tokens::{self, MAX_LIVE, NewToken, Scope, TokenError, TokenName};
 
 const EXPIRY_WARNING_DAYS: i64 = 14;
-const NAME_MAX_CHARS: usize = 64;
-
-/// Create-form nonces already used, so reloading the page that shows a new secret (which
-/// re-posts the form) cannot mint a second token. Kept in memory for an hour.
-#[derive(Default)]
-pub struct UsedNonces(Mutex<HashMap<String, Instant>>);
-
-impl UsedNonces {
-    /// True the first time a nonce is seen.
-    fn first_use(&self, nonce: &str) -> bool {
-        let Ok(mut seen) = self.0.lock() else {
-            return false;
-        };
-        seen.retain(|_, at| at.elapsed() < Duration::from_secs(3600));
-        seen.insert(nonce.to_owned(), Instant::now()).is_none()
-    }
-}
 
 pub struct TokenRow {
     pub id: i64,
@@ -105,19 +81,12 @@ async fn view(
     error: Option<String>,
     revealed: Option<Revealed>,
 ) -> AppResult<SettingsPage> {
-    let user_id = signed.user.id;
     let now = state.clock.now();
-    let (tokens, live, events) = state
-        .db
-        .run(move |conn| {
-            api_tokens::log_expired(conn, now)?;
-            Ok((
-                api_tokens::list(conn, user_id, now)?,
-                api_tokens::count_live(conn, user_id, now)?,
-                security_log::recent(conn, user_id, now, 50)?,
-            ))
-        })
-        .await?;
+    let tokens::Overview {
+        tokens,
+        live,
+        events,
+    } = tokens::overview(state, signed.user.id).await?;
     let tokens = tokens
         .into_iter()
         .map(|t| {
@@ -125,8 +94,8 @@ async fn view(
             let expired = t.expires_at <= now;
             TokenRow {
                 id: t.id,
-                scope: t.scope.as_str(),
-                masked: format!("{}…{}", token::PREFIX, t.last4),
+                scope: Scope::parse(&t.scope).unwrap_or(Scope::Read).as_str(),
+                masked: format!("{}…{}", tokens::PREFIX, t.last4),
                 created: date(t.created_at),
                 last_used: t
                     .last_used_at
@@ -204,29 +173,21 @@ async fn refuse(
         .into_response())
 }
 
-/// Checks the account's current password; None means it matched.
-async fn wrong_password(
-    state: &AppState,
-    signed: &SignedIn,
-    given: String,
-) -> AppResult<Option<Response>> {
-    let user_id = signed.user.id;
-    let stored = state
-        .db
-        .run(move |conn| users::password_hash(conn, user_id))
-        .await?;
-    if given.len() <= password::MAX_BYTES && password::verify_blocking(given, stored).await {
-        return Ok(None);
-    }
-    tokio::time::sleep(Duration::from_millis(250)).await;
-    refuse(
-        state,
-        signed,
-        StatusCode::UNAUTHORIZED,
-        "Your current password was not right; nothing was changed.".into(),
-    )
-    .await
-    .map(Some)
+/// The settings page again, with what went wrong: the page's own status for a refused
+/// account change (a wrong current password is 401, a taken email 409).
+async fn refused(state: &AppState, signed: &SignedIn, e: AccountError) -> AppResult<Response> {
+    let (status, message) = match e {
+        AccountError::InvalidEmail | AccountError::WeakPassword(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+        }
+        AccountError::WrongPassword => (StatusCode::UNAUTHORIZED, e.to_string()),
+        AccountError::DuplicateEmail => (
+            StatusCode::CONFLICT,
+            "Another account already uses that email.".to_owned(),
+        ),
+        other => return Err(other.into()),
+    };
+    refuse(state, signed, status, message).await
 }
 
 #[derive(Deserialize)]
@@ -240,28 +201,10 @@ pub async fn change_email(
     signed: SignedIn,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> AppResult<Response> {
-    let email = match parse_email(&form.email) {
-        Ok(e) => e,
-        Err(msg) => return refuse(&state, &signed, StatusCode::UNPROCESSABLE_ENTITY, msg).await,
-    };
-    if let Some(page) = wrong_password(&state, &signed, form.current_password).await? {
-        return Ok(page);
+    match accounts::change_email(&state, signed.user.id, &form.email, form.current_password).await {
+        Ok(()) => Ok(Redirect::to("/settings?done=email").into_response()),
+        Err(e) => refused(&state, &signed, e).await,
     }
-    let user_id = signed.user.id;
-    let changed = state
-        .db
-        .run(move |conn| users::set_email(conn, user_id, &email))
-        .await?;
-    if !changed {
-        return refuse(
-            &state,
-            &signed,
-            StatusCode::CONFLICT,
-            "Another account already uses that email.".into(),
-        )
-        .await;
-    }
-    Ok(Redirect::to("/settings?done=email").into_response())
 }
 
 #[derive(Deserialize)]
@@ -275,25 +218,19 @@ pub async fn change_password(
     signed: SignedIn,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<Response> {
-    if let Err(msg) = password::check_rules(&form.new_password) {
-        return refuse(&state, &signed, StatusCode::UNPROCESSABLE_ENTITY, msg).await;
-    }
-    if let Some(page) = wrong_password(&state, &signed, form.current_password).await? {
-        return Ok(page);
-    }
-    let hash = password::hash_blocking(form.new_password)
-        .await
-        .map_err(AppError::Internal)?;
-    let user_id = signed.user.id;
     let keep = signed.visitor.session.unwrap_or_default();
-    state
-        .db
-        .run(move |conn| {
-            users::set_password_hash(conn, user_id, &hash)?;
-            sessions::delete_others(conn, user_id, &keep)
-        })
-        .await?;
-    Ok(Redirect::to("/settings?done=password").into_response())
+    let changed = accounts::change_password(
+        &state,
+        signed.user.id,
+        keep,
+        form.current_password,
+        form.new_password,
+    )
+    .await;
+    match changed {
+        Ok(()) => Ok(Redirect::to("/settings?done=password").into_response()),
+        Err(e) => refused(&state, &signed, e).await,
+    }
 }
 
 #[derive(Deserialize)]
@@ -306,20 +243,13 @@ pub async fn delete_account(
     signed: SignedIn,
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> AppResult<Response> {
-    if let Some(page) = wrong_password(&state, &signed, form.current_password).await? {
-        return Ok(page);
+    match accounts::delete(&state, signed.user.id, form.current_password).await {
+        Ok(()) => {
+            signed.visitor.end_session();
+            Ok(Redirect::to("/").into_response())
+        }
+        Err(e) => refused(&state, &signed, e).await,
     }
-    let user_id = signed.user.id;
-    state
-        .db
-        .run(move |conn| users::delete(conn, user_id))
-        .await?;
-    tracing::info!(user_id, "account deleted");
-    signed
-        .visitor
-        .cookies
-        .remove(removal_cookie(SESSION_COOKIE));
-    Ok(Redirect::to("/").into_response())
 }
 
 #[derive(Deserialize)]
@@ -331,25 +261,44 @@ pub struct CreateTokenForm {
     nonce: String,
 }
 
+/// The settings page showing a new secret, once.
+async fn reveal(
+    state: &AppState,
+    signed: &SignedIn,
+    new: NewToken,
+    regenerated: bool,
+) -> AppResult<Response> {
+    let revealed = Revealed {
+        name: new.token.name,
+        secret: new.secret.expose().to_owned(),
+        regenerated,
+    };
+    Ok(view(state, signed, None, None, Some(revealed))
+        .await?
+        .into_response())
+}
+
 pub async fn create_token(
     State(state): State<AppState>,
     signed: SignedIn,
     ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<CreateTokenForm>,
 ) -> AppResult<Response> {
-    let name = form.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > NAME_MAX_CHARS {
-        return refuse(
-            &state,
-            &signed,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("Give the token a name of 1 to {NAME_MAX_CHARS} characters."),
-        )
-        .await;
-    }
+    let name = match TokenName::parse(&form.name) {
+        Ok(name) => name,
+        Err(e) => {
+            return refuse(
+                &state,
+                &signed,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                e.to_string(),
+            )
+            .await;
+        }
+    };
     let scope = Scope::parse(form.scope.as_deref().unwrap_or("read-write"))
         .ok_or_else(|| AppError::BadRequest("Choose a scope: read or read-write.".into()))?;
-    if form.nonce.len() != 32 || !state.used_nonces.first_use(&form.nonce) {
+    if form.nonce.len() != 32 || !state.limits.nonces.first_use(&form.nonce) {
         return refuse(
             &state,
             &signed,
@@ -358,48 +307,12 @@ pub async fn create_token(
         )
         .await;
     }
-    let secret = TokenSecret::generate();
-    let now = state.clock.now();
-    let new_hash = secret.hash();
-    let last4 = secret.last4().to_owned();
-    let user_id = signed.user.id;
-    let token_name = name.clone();
-    let ip = ip.to_string();
-    let created = state
-        .db
-        .run(move |conn| {
-            let issued = api_tokens::Issued {
-                hash: new_hash,
-                last4: &last4,
-                created_at: now,
-                expires_at: token::expiry(now),
-            };
-            api_tokens::create(conn, user_id, &token_name, scope, &issued, Some(&ip))
-        })
-        .await?;
-    match created {
-        api_tokens::Created::Ok(_) => Ok(view(
-            &state,
-            &signed,
-            None,
-            None,
-            Some(Revealed {
-                name,
-                secret: secret.expose().to_owned(),
-                regenerated: false,
-            }),
-        )
-        .await?
-        .into_response()),
-        api_tokens::Created::CapReached => {
-            refuse(
-                &state,
-                &signed,
-                StatusCode::CONFLICT,
-                format!("You already have {MAX_LIVE} active tokens, the most an account can have. Revoke one you no longer use, then create the new one."),
-            )
-            .await
+    match tokens::issue(&state, signed.user.id, name, scope, ip).await {
+        Ok(new) => reveal(&state, &signed, new, false).await,
+        Err(e @ TokenError::CapReached) => {
+            refuse(&state, &signed, StatusCode::CONFLICT, e.to_string()).await
         }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -414,15 +327,7 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> AppResult<Redirect> {
-    let token_id = token_id(&id)?;
-    let user_id = signed.user.id;
-    let now = state.clock.now();
-    let ip = ip.to_string();
-    state
-        .db
-        .run(move |conn| api_tokens::revoke(conn, user_id, token_id, Some(&ip), now))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    tokens::revoke(&state, signed.user.id, token_id(&id)?, ip).await?;
     Ok(Redirect::to("/settings?done=revoked#tokens"))
 }
 
@@ -432,13 +337,7 @@ pub async fn revoke_all(
     ClientIp(ip): ClientIp,
     CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> AppResult<Redirect> {
-    let user_id = signed.user.id;
-    let now = state.clock.now();
-    let ip = ip.to_string();
-    state
-        .db
-        .run(move |conn| api_tokens::revoke_all(conn, user_id, Some(&ip), now))
-        .await?;
+    tokens::revoke_all(&state, signed.user.id, ip).await?;
     Ok(Redirect::to("/settings?done=revoked-all#tokens"))
 }
 
@@ -449,37 +348,6 @@ pub async fn regenerate_token(
     Path(id): Path<String>,
     CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> AppResult<Response> {
-    let token_id = token_id(&id)?;
-    let secret = TokenSecret::generate();
-    let new_hash = secret.hash();
-    let last4 = secret.last4().to_owned();
-    let user_id = signed.user.id;
-    let now = state.clock.now();
-    let ip = ip.to_string();
-    let token = state
-        .db
-        .run(move |conn| {
-            let issued = api_tokens::Issued {
-                hash: new_hash,
-                last4: &last4,
-                created_at: now,
-                expires_at: token::expiry(now),
-            };
-            api_tokens::regenerate(conn, user_id, token_id, &issued, Some(&ip))
-        })
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(view(
-        &state,
-        &signed,
-        None,
-        None,
-        Some(Revealed {
-            name: token.name,
-            secret: secret.expose().to_owned(),
-            regenerated: true,
-        }),
-    )
-    .await?
-    .into_response())
+    let new = tokens::regenerate(&state, signed.user.id, token_id(&id)?, ip).await?;
+    reveal(&state, &signed, new, true).await
 }

@@ -6,9 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use super::assets;
-use crate::db::diagrams as db;
-use crate::error::{AppError, AppResult};
+use crate::assets;
+use crate::diagrams;
+use crate::error::AppResult;
 use crate::etag::ContentTag;
 use crate::state::AppState;
 
@@ -22,17 +22,6 @@ pub struct SharePage {
     updated: String,
 }
 
-async fn shared(state: &AppState, share_id: String) -> AppResult<db::Diagram> {
-    if share_id.len() > 32 {
-        return Err(AppError::NotFound);
-    }
-    state
-        .db
-        .run(move |conn| db::by_share_id(conn, &share_id))
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 /// The page is a pure function of the diagram and this build's assets, so it carries a strong
 /// ETag; revalidation still reaches the database, so unsharing takes effect at once.
 pub async fn page(
@@ -40,7 +29,7 @@ pub async fn page(
     headers: HeaderMap,
     Path(share_id): Path<String>,
 ) -> AppResult<Response> {
-    let d = shared(&state, share_id.clone()).await?;
+    let d = diagrams::shared(&state, &share_id).await?;
     let page = SharePage {
         css: assets::url("style.css"),
         share_id,
@@ -69,6 +58,6 @@ pub async fn image(
     headers: HeaderMap,
     Path(share_id): Path<String>,
 ) -> AppResult<Response> {
-    let d = shared(&state, share_id).await?;
+    let d = diagrams::shared(&state, &share_id).await?;
     Ok(super::diagrams::render_image(&state, &headers, &d.source).await)
 }

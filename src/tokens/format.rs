@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::secret;
+use crate::secret;
 
 pub const PREFIX: &str = "reef_";
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -1,22 +1,18 @@
-//! Static assets embedded in the binary and served under content-hashed names
-//! (`style.1a2b3c4d.css`) so browsers may cache them forever.
+//! Static assets embedded in the binary under content-hashed names (`style.1a2b3c4d.css`), so
+//! browsers may cache them forever. The pages link them with [`url`]; `web` serves them.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use axum::extract::Path;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use include_dir::{Dir, include_dir};
-
-use crate::error::AppError;
 
 static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 
-struct Asset {
+/// An embedded file.
+pub struct Asset {
     url: &'static str,
-    body: &'static [u8],
-    content_type: &'static str,
+    pub body: &'static [u8],
+    pub content_type: &'static str,
 }
 
 struct Assets {
@@ -32,7 +28,7 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
             continue;
         };
         let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
-        let hash = hex::encode(&crate::auth::secret::sha256(file.contents())[..6]);
+        let hash = hex::encode(&crate::secret::sha256(file.contents())[..6]);
         let hashed: &'static str = Box::leak(format!("{stem}.{hash}.{ext}").into_boxed_str());
         let url: &'static str = Box::leak(format!("/static/{hashed}").into_boxed_str());
         let content_type = match ext {
@@ -65,18 +61,11 @@ pub fn url(name: &str) -> &'static str {
         .unwrap_or("/static/missing")
 }
 
-pub async fn serve(Path(file): Path<String>) -> Result<Response, AppError> {
-    let asset = ASSETS
+/// The asset behind a content-hashed file name (`style.1a2b3c4d.css`); None for any other
+/// name, including the unhashed one.
+pub fn by_hashed_name(file: &str) -> Option<&'static Asset> {
+    ASSETS
         .by_hashed
-        .get(file.as_str())
+        .get(file)
         .and_then(|name| ASSETS.by_name.get(name))
-        .ok_or(AppError::NotFound)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, asset.content_type),
-            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
-        ],
-        asset.body,
-    )
-        .into_response())
 }

@@ -3,7 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::db::DbError;
@@ -212,30 +212,60 @@ impl ApiError {
     }
 }
 
+/// The envelope as a JSON value: `{"error": code, "message": message, ...extra}`, the message
+/// left out when `None`. The one place the envelope's shape is written down; the REST API, MCP
+/// tool results and the editor's preview all build theirs here.
+pub fn envelope_value(code: &str, message: Option<&str>, extra: &[(&str, Value)]) -> Value {
+    let mut body = serde_json::Map::new();
+    body.insert("error".into(), Value::from(code));
+    if let Some(message) = message {
+        body.insert("message".into(), Value::from(message));
+    }
+    for (key, value) in extra {
+        body.insert((*key).into(), value.clone());
+    }
+    Value::Object(body)
+}
+
+/// An envelope response with `status` (see [`envelope_value`]).
+pub fn envelope(
+    status: StatusCode,
+    code: &str,
+    message: Option<&str>,
+    extra: &[(&str, Value)],
+) -> Response {
+    (status, axum::Json(envelope_value(code, message, extra))).into_response()
+}
+
+impl ApiError {
+    /// What goes beside `error` and `message`: the current version on `precondition_failed`,
+    /// the position on `parse_error`.
+    fn extra(&self) -> Vec<(&'static str, Value)> {
+        match self {
+            ApiError::PreconditionFailed { current } => vec![("current_version", json!(current))],
+            ApiError::Render(RenderError::Parse { line, column, .. }) => {
+                vec![("line", json!(line)), ("column", json!(column))]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The envelope of this error as a JSON value (MCP tool results carry it as structured
+    /// content). Internal details are logged here, never returned.
+    pub fn to_value(&self) -> Value {
+        if let ApiError::Internal(detail) = self {
+            tracing::error!(%detail, "api request failed");
+        }
+        // Deliberately bare when unauthorized: no hint of which check failed.
+        let message = (!matches!(self, ApiError::Unauthorized)).then(|| self.message());
+        envelope_value(self.code(), message.as_deref(), &self.extra())
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
-        let body = match &self {
-            // Deliberately bare: no hint of which check failed.
-            ApiError::Unauthorized => json!({ "error": code }),
-            ApiError::Internal(detail) => {
-                tracing::error!(%detail, "api request failed");
-                json!({ "error": code, "message": self.message() })
-            }
-            ApiError::PreconditionFailed { current } => json!({
-                "error": code,
-                "message": self.message(),
-                "current_version": current,
-            }),
-            ApiError::Render(RenderError::Parse { line, column, .. }) => json!({
-                "error": code,
-                "message": self.message(),
-                "line": line,
-                "column": column,
-            }),
-            _ => json!({ "error": code, "message": self.message() }),
-        };
-        let mut response = (status, axum::Json(body)).into_response();
+        let status = self.status();
+        let mut response = (status, axum::Json(self.to_value())).into_response();
         let headers = response.headers_mut();
         match &self {
             ApiError::Unauthorized => {

@@ -1,7 +1,8 @@
 //! Who is calling the API: a bearer token, or the browser's own session (then non-GET
-//! requests must carry the CSRF header). Also enforces scopes and per-account rate limits,
-//! and stamps `Reef-Token-Expires` on every bearer response. `/mcp` takes tokens only and
-//! leaves scopes and rate limits to the MCP layer, which knows which tool a request calls.
+//! requests must carry the CSRF header). The REST door also applies the scope and rate-limit
+//! policy ([`super::policy`]); `/mcp` takes tokens only and applies the same policy per
+//! JSON-RPC message, where it knows which tool is called. Every bearer response carries
+//! `Reef-Token-Expires`.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -9,23 +10,27 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::error::ApiError;
-use crate::auth::token::{Scope, TokenSecret};
-use crate::auth::{ClientIp, Visitor};
-use crate::db::api_tokens;
-use crate::db::diagrams::Owner;
-use crate::state::AppState;
+use super::visitor::{CsrfHeader, SESSION_COOKIE};
+use super::{Access, ClientIp, Visitor};
+use crate::diagrams::Owner;
+use crate::error::ApiError;
+use crate::state::{AppState, rfc3339};
+use crate::tokens::{self, Scope};
 
+/// How the caller authenticated.
 #[derive(Debug, Clone)]
 pub enum Via {
     Token {
+        /// The token's name.
         name: String,
         scope: Scope,
+        /// Seconds since the Unix epoch.
         expires_at: i64,
     },
     Session,
 }
 
+/// An authenticated API caller: the account, and the token or session it came with.
 #[derive(Debug, Clone)]
 pub struct ApiCaller {
     pub user_id: i64,
@@ -34,6 +39,7 @@ pub struct ApiCaller {
 }
 
 impl ApiCaller {
+    /// The owner of the diagrams this caller works on.
     pub fn owner(&self) -> Owner {
         Owner::User(self.user_id)
     }
@@ -50,6 +56,7 @@ impl ApiCaller {
     }
 }
 
+/// The caller the door admitted (see [`authenticate`]); 401 if a route forgot its door.
 impl<S: Send + Sync> FromRequestParts<S> for ApiCaller {
     type Rejection = ApiError;
 
@@ -68,7 +75,8 @@ enum Credentials<'a> {
     None,
 }
 
-/// `Authorization: Bearer <secret>`, scheme case-insensitive, whitespace tolerated.
+/// `Authorization: Bearer <secret>`, scheme case-insensitive, whitespace tolerated
+/// (RFC 9110 §11.4); two Authorization headers are malformed.
 fn credentials(headers: &HeaderMap) -> Credentials<'_> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let (Some(value), None) = (values.next(), values.next()) else {
@@ -90,28 +98,12 @@ fn credentials(headers: &HeaderMap) -> Credentials<'_> {
     }
 }
 
-/// Reads that a read-only token may make: safe methods and rendering (which stores nothing).
-/// `path` is relative to the `/api` nest.
-fn is_read(method: &Method, path: &str) -> bool {
-    matches!(*method, Method::GET | Method::HEAD) || path == "/render"
-}
-
-async fn bearer_caller(state: &AppState, raw: &str, ip: String) -> Result<ApiCaller, ApiError> {
-    // Junk and typos die here, before any database work.
-    let secret = TokenSecret::parse(raw).ok_or(ApiError::Unauthorized)?;
-    let hash = secret.hash();
-    let now = state.clock.now();
-    let token = state
-        .db
-        .run(move |conn| {
-            let found = api_tokens::authenticate(conn, &hash, now)?;
-            if let Some(token) = &found
-                && api_tokens::needs_touch(token, &ip, now)
-            {
-                api_tokens::touch(conn, token, &ip, now)?;
-            }
-            Ok(found)
-        })
+async fn bearer_caller(
+    state: &AppState,
+    raw: &str,
+    ip: std::net::IpAddr,
+) -> Result<ApiCaller, ApiError> {
+    let token = tokens::authenticate(state, raw, ip)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     Ok(ApiCaller {
@@ -130,7 +122,7 @@ async fn session_caller(state: &AppState, parts: &mut Parts) -> Result<ApiCaller
     let has_session = parts
         .extensions
         .get::<tower_cookies::Cookies>()
-        .is_some_and(|c| c.get(crate::auth::visitor::SESSION_COOKIE).is_some());
+        .is_some_and(|c| c.get(SESSION_COOKIE).is_some());
     if !has_session {
         return Err(ApiError::Unauthorized);
     }
@@ -139,12 +131,8 @@ async fn session_caller(state: &AppState, parts: &mut Parts) -> Result<ApiCaller
         .map_err(|_| ApiError::Unauthorized)?;
     let user = visitor.user.clone().ok_or(ApiError::Unauthorized)?;
     if !matches!(parts.method, Method::GET | Method::HEAD) {
-        let sent = parts
-            .headers
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        visitor.check_csrf(sent).map_err(|_| ApiError::Csrf)?;
+        let CsrfHeader(sent) = CsrfHeader::from_headers(&parts.headers);
+        visitor.check_csrf(&sent).map_err(|_| ApiError::Csrf)?;
     }
     Ok(ApiCaller {
         user_id: user.id,
@@ -155,7 +143,7 @@ async fn session_caller(state: &AppState, parts: &mut Parts) -> Result<ApiCaller
 
 /// What a door checks besides who is calling.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Door {
+pub enum Door {
     /// The REST API: a token or the browser session; scope and rate limit follow from the
     /// method and path.
     Rest,
@@ -164,27 +152,26 @@ enum Door {
     TokenOnly,
 }
 
-/// Route layer for every authenticated API route.
+/// The route layer in front of every authenticated route, given the state and its door:
+/// `from_fn_with_state((state, Door::Rest), authenticate)`. Answers the uniform 401 (and for
+/// REST the scope's 403 and the rate limit's 429) itself; otherwise the handler sees the
+/// [`ApiCaller`], and a bearer response gets `Reef-Token-Expires`.
 pub async fn authenticate(
-    State(state): State<AppState>,
+    State((state, door)): State<(AppState, Door)>,
     ClientIp(ip): ClientIp,
     request: Request,
     next: Next,
 ) -> Response {
-    pass(&state, ip.to_string(), request, next, Door::Rest).await
+    pass(&state, ip, request, next, door).await
 }
 
-/// Route layer for `/mcp`: bearer tokens only, no scope or rate-limit decision here.
-pub async fn authenticate_token(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+async fn pass(
+    state: &AppState,
+    ip: std::net::IpAddr,
     request: Request,
     next: Next,
+    door: Door,
 ) -> Response {
-    pass(&state, ip.to_string(), request, next, Door::TokenOnly).await
-}
-
-async fn pass(state: &AppState, ip: String, request: Request, next: Next, door: Door) -> Response {
     match admit(state, ip, request, door).await {
         Ok((request, caller)) => {
             let expires = match &caller.via {
@@ -193,7 +180,7 @@ async fn pass(state: &AppState, ip: String, request: Request, next: Next, door: 
             };
             let mut response = next.run(request).await;
             if let Some(value) = expires
-                .map(crate::api::rfc3339)
+                .map(rfc3339)
                 .and_then(|t| HeaderValue::from_str(&t).ok())
             {
                 response.headers_mut().insert("reef-token-expires", value);
@@ -206,7 +193,7 @@ async fn pass(state: &AppState, ip: String, request: Request, next: Next, door: 
 
 async fn admit(
     state: &AppState,
-    ip: String,
+    ip: std::net::IpAddr,
     request: Request,
     door: Door,
 ) -> Result<(Request, ApiCaller), ApiError> {
@@ -224,11 +211,9 @@ async fn admit(
         Credentials::None => session_caller(state, &mut parts).await?,
     };
     if door == Door::Rest {
-        let read = is_read(&parts.method, parts.uri.path());
-        if !read && !caller.may_write() {
-            return Err(ApiError::InsufficientScope);
-        }
-        state.api_limits.check(caller.user_id, read)?;
+        let access = Access::of_rest(&parts.method, parts.uri.path());
+        caller.check_scope(access)?;
+        caller.count(&state.limits.api, access)?;
     }
     parts.extensions.insert(caller.clone());
     Ok((Request::from_parts(parts, body), caller))

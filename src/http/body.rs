@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use crate::error::ApiError;
 
 /// The media type of a request, lowercased, without parameters; None when there is no
 /// `Content-Type`. Refuses what a parser must not guess about: two `Content-Type` headers (a
@@ -43,6 +43,10 @@ pub fn media_type(req: &Request) -> Result<Option<String>, ApiError> {
     Ok(Some(media))
 }
 
+/// The whole body.
+///
+/// # Errors
+/// `413 payload_too_large` over the body limit; `422 invalid_body` when it cannot be read.
 pub async fn bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(req, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -20,7 +20,7 @@ pub fn check_rules(password: &str) -> Result<(), String> {
 
 fn hash(password: &str) -> Result<String, String> {
     let salt =
-        SaltString::encode_b64(&super::secret::os_random::<16>()).map_err(|e| e.to_string())?;
+        SaltString::encode_b64(&crate::secret::os_random::<16>()).map_err(|e| e.to_string())?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())

@@ -95,7 +95,7 @@ impl IntoResponse for AppError {
             status: status.as_u16(),
             heading,
             message: &message,
-            css: crate::web::assets::url("style.css"),
+            css: crate::assets::url("style.css"),
         };
         match page.render() {
             Ok(body) => (status, Html(body)).into_response(),

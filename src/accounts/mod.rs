@@ -1,0 +1,367 @@
+//! Account use cases: sign up, sign in and out, change email or password, delete, and the
+//! checks behind them (email shape, password rules, the current password, sign-in limits).
+//! Sessions are stored by the SHA-256 of their cookie; the cookie itself is set by the page
+//! that asked.
+
+pub mod password;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use crate::db::security_log::{self, EventKind};
+use crate::db::{DbError, diagrams, sessions, users};
+use crate::secret;
+use crate::state::AppState;
+
+pub use crate::db::users::User;
+
+/// How long a session cookie lives in the browser, in days (the store also ends sessions
+/// idle for 30 days).
+pub const SESSION_DAYS: i64 = 30;
+/// What a failed password check costs the caller, whichever part was wrong.
+const FAILURE_DELAY: Duration = Duration::from_millis(250);
+
+/// Why an account use case refused. Messages are sentences for the person.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("Enter a valid email address, like you@example.net.")]
+    InvalidEmail,
+    /// The new password breaks a rule; the message says which.
+    #[error("{0}")]
+    WeakPassword(String),
+    /// The account's current password (asked again before a sensitive change) was wrong.
+    #[error("Your current password was not right; nothing was changed.")]
+    WrongPassword,
+    /// Sign-in failed: no such account, or the wrong password (never said which).
+    #[error("That email and password do not match an account.")]
+    BadCredentials,
+    #[error("An account with this email already exists.")]
+    DuplicateEmail,
+    #[error("Sign-ups are closed on this server. Ask its administrator for an account.")]
+    SignupsClosed,
+    /// Too many sign-in attempts for this email or from this address.
+    #[error("Too many sign-in attempts. Wait a minute and try again.")]
+    TooManyAttempts,
+    #[error(transparent)]
+    Store(#[from] DbError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// An email address as accounts store it: trimmed, at most 254 bytes, one `@` with text on
+/// both sides, no spaces or control characters. Compared without case by the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// # Errors
+    /// [`AccountError::InvalidEmail`].
+    pub fn parse(raw: &str) -> Result<Self, AccountError> {
+        let email = raw.trim();
+        let valid = email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+            });
+        valid
+            .then(|| Self(email.to_owned()))
+            .ok_or(AccountError::InvalidEmail)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The browser a sign-in happens in: its current session (destroyed, so a planted session id
+/// cannot be kept), its guest identity (whose diagrams move into the account) and address.
+pub struct Browser {
+    pub session: Option<[u8; 32]>,
+    pub guest: [u8; 32],
+    pub ip: IpAddr,
+}
+
+/// A new session: the cookie value to set (64 hex digits), shown to nobody else.
+pub struct NewSession {
+    pub cookie: String,
+}
+
+/// Whether the server has no account yet (the first sign-up is always allowed and becomes
+/// the admin).
+///
+/// # Errors
+/// [`DbError`] only.
+pub async fn no_accounts_yet(state: &AppState) -> Result<bool, DbError> {
+    Ok(state.db.run(|conn| users::count(conn)).await? == 0)
+}
+
+/// The account signed in with the session whose cookie hashes to `session`, if the session
+/// exists and has not idled out (30 days); seeing it refreshes its last use at most hourly.
+///
+/// # Errors
+/// [`DbError`] only.
+pub async fn session_user(state: &AppState, session: [u8; 32]) -> Result<Option<User>, DbError> {
+    let now = state.clock.now();
+    state
+        .db
+        .run(move |conn| sessions::user(conn, &session, now))
+        .await
+}
+
+/// Signs `browser` in as `user_id` in one transaction: the browser's old session is
+/// destroyed, a fresh one is made, the guest's diagrams move into the account, and the
+/// sign-in is logged.
+async fn start_session(
+    state: &AppState,
+    browser: &Browser,
+    user_id: i64,
+) -> Result<NewSession, AccountError> {
+    let raw = secret::os_random::<32>();
+    let hash = secret::sha256(&raw);
+    let (old, guest, ip, now) = (
+        browser.session,
+        browser.guest,
+        browser.ip.to_string(),
+        state.clock.now(),
+    );
+    state
+        .db
+        .write(move |tx| {
+            if let Some(old) = old {
+                sessions::delete(tx, &old)?;
+            }
+            sessions::create(tx, &hash, user_id, now)?;
+            diagrams::claim_guest(tx, &guest, user_id)?;
+            security_log::record(tx, user_id, EventKind::SignIn, None, Some(&ip), now)
+        })
+        .await?;
+    Ok(NewSession {
+        cookie: hex::encode(raw),
+    })
+}
+
+/// Creates an account from the browser and signs it in. With sign-ups closed only the first
+/// account can be made (it becomes the admin).
+///
+/// # Errors
+/// [`AccountError::InvalidEmail`], [`AccountError::WeakPassword`] (checked in that order),
+/// [`AccountError::DuplicateEmail`], [`AccountError::SignupsClosed`].
+pub async fn sign_up(
+    state: &AppState,
+    email: &str,
+    password: String,
+    browser: &Browser,
+) -> Result<(User, NewSession), AccountError> {
+    let email = Email::parse(email)?;
+    password::check_rules(&password).map_err(AccountError::WeakPassword)?;
+    let hash = password::hash_blocking(password)
+        .await
+        .map_err(AccountError::Internal)?;
+    let only_if_first = !state.config.open_signups;
+    let now = state.clock.now();
+    let created = state
+        .db
+        .run(move |conn| users::create(conn, email.as_str(), &hash, only_if_first, false, now))
+        .await?;
+    let user = match created {
+        users::Created::Ok(user) => user,
+        users::Created::DuplicateEmail => return Err(AccountError::DuplicateEmail),
+        users::Created::Closed => return Err(AccountError::SignupsClosed),
+    };
+    tracing::info!(user_id = user.id, admin = user.is_admin, "account created");
+    let session = start_session(state, browser, user.id).await?;
+    Ok((user, session))
+}
+
+/// Creates an account from the shell (`reef user add`): no sign-up policy, optionally admin.
+///
+/// # Errors
+/// [`AccountError::InvalidEmail`], [`AccountError::WeakPassword`],
+/// [`AccountError::DuplicateEmail`].
+pub fn add_from_shell(
+    conn: &mut rusqlite::Connection,
+    email: &str,
+    password: &str,
+    admin: bool,
+    now: crate::db::UnixTime,
+) -> Result<User, AccountError> {
+    let email = Email::parse(email)?;
+    password::check_rules(password).map_err(AccountError::WeakPassword)?;
+    let hash = password::hash_now(password).map_err(AccountError::Internal)?;
+    match users::create(conn, email.as_str(), &hash, false, admin, now)? {
+        users::Created::Ok(user) => Ok(user),
+        users::Created::DuplicateEmail => Err(AccountError::DuplicateEmail),
+        users::Created::Closed => Err(AccountError::SignupsClosed),
+    }
+}
+
+/// Signs in with email and password. Every attempt counts against the email and the address
+/// (5 then one per 12 s per email; 20 a minute per address). A wrong email costs the same
+/// time as a wrong password, and a failure a little more.
+///
+/// # Errors
+/// [`AccountError::TooManyAttempts`], [`AccountError::BadCredentials`].
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: String,
+    browser: &Browser,
+) -> Result<(User, NewSession), AccountError> {
+    let email = email.trim().to_owned();
+    if !state.limits.login.allow(&email, browser.ip) {
+        return Err(AccountError::TooManyAttempts);
+    }
+    let found = if password.len() > password::MAX_BYTES {
+        None
+    } else {
+        state
+            .db
+            .run(move |conn| users::by_email(conn, &email))
+            .await?
+    };
+    let (user, stored) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let ok = password::verify_blocking(password, stored).await;
+    match user.filter(|_| ok) {
+        Some(user) => {
+            let session = start_session(state, browser, user.id).await?;
+            Ok((user, session))
+        }
+        None => {
+            tokio::time::sleep(FAILURE_DELAY).await;
+            Err(AccountError::BadCredentials)
+        }
+    }
+}
+
+/// Ends the session whose cookie hashes to `session` (if any).
+///
+/// # Errors
+/// [`DbError`] only.
+pub async fn sign_out(state: &AppState, session: Option<[u8; 32]>) -> Result<(), DbError> {
+    if let Some(hash) = session {
+        state
+            .db
+            .run(move |conn| sessions::delete(conn, &hash))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Checks the account's current password, asked again before a sensitive change.
+///
+/// # Errors
+/// [`AccountError::WrongPassword`] (after a short delay).
+async fn check_current_password(
+    state: &AppState,
+    user_id: i64,
+    given: String,
+) -> Result<(), AccountError> {
+    let stored = state
+        .db
+        .run(move |conn| users::password_hash(conn, user_id))
+        .await?;
+    if given.len() <= password::MAX_BYTES && password::verify_blocking(given, stored).await {
+        return Ok(());
+    }
+    tokio::time::sleep(FAILURE_DELAY).await;
+    Err(AccountError::WrongPassword)
+}
+
+/// Changes the account's email after checking the current password.
+///
+/// # Errors
+/// [`AccountError::InvalidEmail`], then [`AccountError::WrongPassword`], then
+/// [`AccountError::DuplicateEmail`].
+pub async fn change_email(
+    state: &AppState,
+    user_id: i64,
+    email: &str,
+    current_password: String,
+) -> Result<(), AccountError> {
+    let email = Email::parse(email)?;
+    check_current_password(state, user_id, current_password).await?;
+    let changed = state
+        .db
+        .run(move |conn| users::set_email(conn, user_id, email.as_str()))
+        .await?;
+    if changed {
+        Ok(())
+    } else {
+        Err(AccountError::DuplicateEmail)
+    }
+}
+
+/// Changes the password after checking the current one, and signs every other browser out,
+/// in one transaction (API tokens keep working).
+///
+/// # Errors
+/// [`AccountError::WeakPassword`], then [`AccountError::WrongPassword`].
+pub async fn change_password(
+    state: &AppState,
+    user_id: i64,
+    keep_session: [u8; 32],
+    current_password: String,
+    new_password: String,
+) -> Result<(), AccountError> {
+    password::check_rules(&new_password).map_err(AccountError::WeakPassword)?;
+    check_current_password(state, user_id, current_password).await?;
+    let hash = password::hash_blocking(new_password)
+        .await
+        .map_err(AccountError::Internal)?;
+    state
+        .db
+        .write(move |tx| {
+            users::set_password_hash(tx, user_id, &hash)?;
+            sessions::delete_others(tx, user_id, &keep_session)
+        })
+        .await?;
+    Ok(())
+}
+
+/// Deletes the account after checking the current password; its sessions, tokens and
+/// diagrams (with revisions) go with it.
+///
+/// # Errors
+/// [`AccountError::WrongPassword`].
+pub async fn delete(
+    state: &AppState,
+    user_id: i64,
+    current_password: String,
+) -> Result<(), AccountError> {
+    check_current_password(state, user_id, current_password).await?;
+    state
+        .db
+        .run(move |conn| users::delete(conn, user_id))
+        .await?;
+    tracing::info!(user_id, "account deleted");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_need_one_at_with_text_on_both_sides() {
+        assert_eq!(
+            Email::parse(" you@example.net ")
+                .map(|e| e.0)
+                .ok()
+                .as_deref(),
+            Some("you@example.net")
+        );
+        for bad in [
+            "",
+            "you",
+            "@example.net",
+            "you@",
+            "a@b@c",
+            "y ou@example.net",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

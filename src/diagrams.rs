@@ -1,0 +1,531 @@
+//! Diagram use cases: the rules every surface (pages, REST, MCP) shares. Inputs arrive parsed
+//! into [`DiagramId`], [`Title`] and [`Source`]; each function runs its whole invariant in one
+//! transaction and answers with a [`DiagramError`] the surfaces map to a status.
+//!
+//! Ownership is part of every lookup: another owner's diagram is [`DiagramError::NotFound`],
+//! exactly like one that does not exist (no existence leak).
+
+use crate::db::diagrams::{self as db, Saved};
+use crate::db::{DbError, UnixTime};
+use crate::render::{ExportFormat, ExportOptions, RenderError, Rendered};
+use crate::secret;
+use crate::state::AppState;
+
+pub use crate::db::diagrams::{Cursor, Diagram, Owner, REVISIONS_KEPT, Revision, TRASH_SECS};
+
+/// Titles are 1 to this many characters (after trimming).
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Sources are at most this many bytes of UTF-8 (after normalising line ends).
+pub const MAX_SOURCE_BYTES: usize = 256 * 1024;
+/// The title of a diagram created without one.
+pub const UNTITLED: &str = "Untitled diagram";
+/// What a new diagram starts from: small, valid, and showing the syntax.
+pub const EXAMPLE: &str = "flowchart LR\n    idea([Idea]) --> sketch[Sketch it in Reef]\n    sketch --> review{Looks right?}\n    review -->|yes| share[Share the link]\n    review -->|no| sketch\n";
+
+/// Why a diagram use case refused. Messages are sentences for the person.
+#[derive(Debug, thiserror::Error)]
+pub enum DiagramError {
+    /// No such diagram for this owner (absent, trashed, someone else's), or no such revision.
+    #[error("There is no such diagram.")]
+    NotFound,
+    /// A title or source breaks a rule; the message says which and how.
+    #[error("{0}")]
+    Invalid(String),
+    /// A list cursor that no earlier page gave out.
+    #[error("cursor must be a next_cursor value from an earlier page.")]
+    InvalidCursor,
+    /// The diagram is no longer at the version the caller edited; nothing was written. Holds
+    /// the diagram as it is now.
+    #[error("The diagram changed since that version (it is now at version {}).", .0.version)]
+    Stale(Box<Diagram>),
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error(transparent)]
+    Store(#[from] DbError),
+}
+
+pub type DiagramResult<T> = Result<T, DiagramError>;
+
+/// A diagram id as it appears in URLs: 1 to 32 ASCII letters and digits. Anything else cannot
+/// name a diagram, so it is [`DiagramError::NotFound`] before any lookup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiagramId(String);
+
+impl DiagramId {
+    /// # Errors
+    /// [`DiagramError::NotFound`] for anything that is not a possible id.
+    pub fn parse(raw: &str) -> DiagramResult<Self> {
+        let valid =
+            !raw.is_empty() && raw.len() <= 32 && raw.bytes().all(|b| b.is_ascii_alphanumeric());
+        valid
+            .then(|| Self(raw.to_owned()))
+            .ok_or(DiagramError::NotFound)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn new_random() -> Self {
+        Self(secret::short_id(12))
+    }
+}
+
+impl std::fmt::Display for DiagramId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A title: trimmed, 1 to [`MAX_TITLE_CHARS`] characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    /// # Errors
+    /// [`DiagramError::Invalid`] when empty or too long.
+    pub fn parse(raw: &str) -> DiagramResult<Self> {
+        let title = raw.trim();
+        if title.is_empty() {
+            return Err(DiagramError::Invalid("Give the diagram a title.".into()));
+        }
+        if title.chars().count() > MAX_TITLE_CHARS {
+            return Err(DiagramError::Invalid(format!(
+                "Keep the title to {MAX_TITLE_CHARS} characters or fewer."
+            )));
+        }
+        Ok(Self(title.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Mermaid text as stored: without a leading byte-order mark, with `\n` line ends, not blank,
+/// at most [`MAX_SOURCE_BYTES`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source(String);
+
+impl Source {
+    /// # Errors
+    /// [`DiagramError::Invalid`] when blank or too large.
+    pub fn parse(raw: &str) -> DiagramResult<Self> {
+        // Browsers submit textareas with CRLF; store the text the way it was typed, without
+        // the byte-order mark some editors put first.
+        let source = crate::render::strip_bom(raw).replace("\r\n", "\n");
+        if source.trim().is_empty() {
+            return Err(DiagramError::Invalid("The Mermaid source is empty.".into()));
+        }
+        if source.len() > MAX_SOURCE_BYTES {
+            return Err(DiagramError::Invalid(format!(
+                "The Mermaid source is {} KiB; the limit is {} KiB.",
+                source.len() / 1024,
+                MAX_SOURCE_BYTES / 1024
+            )));
+        }
+        Ok(Self(source))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Parses a title and a source, the title first (its message wins when both are wrong).
+///
+/// # Errors
+/// [`DiagramError::Invalid`] from [`Title::parse`] or [`Source::parse`].
+pub fn validate(title: &str, source: &str) -> DiagramResult<(Title, Source)> {
+    Ok((Title::parse(title)?, Source::parse(source)?))
+}
+
+/// One page of an owner's live diagrams, newest first.
+pub struct Page {
+    pub items: Vec<Diagram>,
+    /// Where the next page starts; None on the last page.
+    pub next: Option<Cursor>,
+}
+
+/// Page size of the API's list when none is asked for.
+pub const DEFAULT_PAGE: usize = 50;
+/// The largest page the API's list gives.
+pub const MAX_PAGE: usize = 200;
+
+/// The list as the API and MCP ask for it: `limit` 1 to [`MAX_PAGE`] (default
+/// [`DEFAULT_PAGE`]), `cursor` the `next_cursor` of an earlier page (empty means the first).
+///
+/// # Errors
+/// [`DiagramError::Invalid`] for a limit out of range; [`DiagramError::InvalidCursor`].
+pub async fn list_page(
+    state: &AppState,
+    owner: &Owner,
+    limit: Option<usize>,
+    cursor: Option<&str>,
+) -> DiagramResult<Page> {
+    let limit = match limit {
+        None => DEFAULT_PAGE,
+        Some(n) if (1..=MAX_PAGE).contains(&n) => n,
+        Some(_) => return Err(DiagramError::Invalid(limit_rule())),
+    };
+    let cursor = match cursor {
+        None | Some("") => None,
+        Some(raw) => Some(Cursor::decode(raw).ok_or(DiagramError::InvalidCursor)?),
+    };
+    list(state, owner, cursor, limit).await
+}
+
+/// The sentence for a page size out of range.
+pub fn limit_rule() -> String {
+    format!("limit must be a number from 1 to {MAX_PAGE}.")
+}
+
+/// Up to `limit` of the owner's live diagrams after `cursor`, newest first.
+///
+/// # Errors
+/// [`DiagramError::Store`] only.
+pub async fn list(
+    state: &AppState,
+    owner: &Owner,
+    cursor: Option<Cursor>,
+    limit: usize,
+) -> DiagramResult<Page> {
+    let owner = owner.clone();
+    let (items, next) = state
+        .db
+        .run(move |conn| db::list(conn, &owner, cursor.as_ref(), limit))
+        .await?;
+    Ok(Page { items, next })
+}
+
+/// The owner's diagrams in the trash, most recently deleted first (at most 500).
+///
+/// # Errors
+/// [`DiagramError::Store`] only.
+pub async fn trashed(state: &AppState, owner: &Owner) -> DiagramResult<Vec<Diagram>> {
+    let owner = owner.clone();
+    Ok(state.db.run(move |conn| db::trash(conn, &owner)).await?)
+}
+
+/// The owner's diagram unless it is absent or in the trash.
+fn live(
+    conn: &rusqlite::Connection,
+    owner: &Owner,
+    id: &DiagramId,
+) -> Result<Option<Diagram>, DbError> {
+    Ok(db::get(conn, owner, id.as_str())?.filter(|d| d.deleted_at.is_none()))
+}
+
+/// Runs `f` on the blocking pool with the owner and the id; its `None` is
+/// [`DiagramError::NotFound`].
+async fn on_diagram<T, F>(state: &AppState, owner: &Owner, id: &DiagramId, f: F) -> DiagramResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut rusqlite::Connection, &Owner, &DiagramId) -> Result<Option<T>, DbError>
+        + Send
+        + 'static,
+{
+    let (owner, id) = (owner.clone(), id.clone());
+    state
+        .db
+        .run(move |conn| f(conn, &owner, &id))
+        .await?
+        .ok_or(DiagramError::NotFound)
+}
+
+/// The owner's live diagram.
+///
+/// # Errors
+/// [`DiagramError::NotFound`] when absent, trashed or another owner's.
+pub async fn get(state: &AppState, owner: &Owner, id: &DiagramId) -> DiagramResult<Diagram> {
+    on_diagram(state, owner, id, |conn, owner, id| live(conn, owner, id)).await
+}
+
+/// A shared diagram by its share id, for the public read-only page.
+///
+/// # Errors
+/// [`DiagramError::NotFound`] when no live diagram is shared under that id (sharing turned
+/// off, trashed, or never shared).
+pub async fn shared(state: &AppState, share_id: &str) -> DiagramResult<Diagram> {
+    if share_id.is_empty() || share_id.len() > 32 {
+        return Err(DiagramError::NotFound);
+    }
+    let share_id = share_id.to_owned();
+    state
+        .db
+        .run(move |conn| db::by_share_id(conn, &share_id))
+        .await?
+        .ok_or(DiagramError::NotFound)
+}
+
+/// Stores a new diagram (version 1, with its first revision). A missing title is
+/// [`UNTITLED`].
+///
+/// # Errors
+/// [`DiagramError::Invalid`] for a bad title or source.
+pub async fn create(
+    state: &AppState,
+    owner: &Owner,
+    title: Option<&str>,
+    source: &str,
+) -> DiagramResult<Diagram> {
+    let (title, source) = validate(title.unwrap_or(UNTITLED), source)?;
+    let (owner, id, now) = (owner.clone(), DiagramId::new_random(), state.clock.now());
+    Ok(state
+        .db
+        .run(move |conn| {
+            db::create(
+                conn,
+                &owner,
+                id.as_str(),
+                title.as_str(),
+                source.as_str(),
+                now,
+            )
+        })
+        .await?)
+}
+
+/// Writes a new title and source computed from the current diagram by `change`, in one
+/// transaction: read, validate, compare versions, write (with a revision). `expected` is the
+/// version the caller edited (`If-Match`, the editor's hidden field, MCP's
+/// `expected_version`); without it the write applies to whatever is current. Writing the same
+/// text again changes nothing and keeps the version.
+///
+/// # Errors
+/// [`DiagramError::NotFound`]; [`DiagramError::Invalid`] when the new title or source breaks a
+/// rule (checked before the version, since a retry would not help); [`DiagramError::Stale`]
+/// when the diagram is no longer at `expected`.
+pub async fn update<F>(
+    state: &AppState,
+    owner: &Owner,
+    id: &DiagramId,
+    expected: Option<i64>,
+    change: F,
+) -> DiagramResult<Diagram>
+where
+    F: FnOnce(&Diagram) -> (String, String) + Send + 'static,
+{
+    let (owner, id, now) = (owner.clone(), id.clone(), state.clock.now());
+    state
+        .db
+        .write(move |tx| {
+            let Some(current) = live(tx, &owner, &id)? else {
+                return Ok(Err(DiagramError::NotFound));
+            };
+            let (title, source) = change(&current);
+            let (title, source) = match validate(&title, &source) {
+                Ok(valid) => valid,
+                Err(e) => return Ok(Err(e)),
+            };
+            if expected.is_some_and(|v| v != current.version) {
+                return Ok(Err(DiagramError::Stale(Box::new(current))));
+            }
+            Ok(Ok(db::save(
+                tx,
+                current,
+                title.as_str(),
+                source.as_str(),
+                now,
+            )?))
+        })
+        .await?
+}
+
+/// Moves the owner's diagram to the trash (its share link goes off), if it is still at
+/// `expected` when given. It can be restored for [`TRASH_SECS`], then it is purged.
+///
+/// # Errors
+/// [`DiagramError::NotFound`]; [`DiagramError::Stale`] when not at `expected`.
+pub async fn trash(
+    state: &AppState,
+    owner: &Owner,
+    id: &DiagramId,
+    expected: Option<i64>,
+) -> DiagramResult<()> {
+    let (owner, id, now) = (owner.clone(), id.clone(), state.clock.now());
+    let result = state
+        .db
+        .run(move |conn| db::trash_checked(conn, &owner, id.as_str(), expected, now))
+        .await?;
+    match result {
+        Saved::Ok(_) => Ok(()),
+        Saved::NotFound => Err(DiagramError::NotFound),
+        Saved::Stale(d) => Err(DiagramError::Stale(Box::new(d))),
+    }
+}
+
+/// Brings the owner's diagram back from the trash.
+///
+/// # Errors
+/// [`DiagramError::NotFound`] when it is not in the owner's trash.
+pub async fn restore(state: &AppState, owner: &Owner, id: &DiagramId) -> DiagramResult<Diagram> {
+    on_diagram(state, owner, id, |conn, owner, id| {
+        let tx = conn.transaction()?;
+        let restored = if db::restore(&tx, owner, id.as_str())? {
+            db::get(&tx, owner, id.as_str())?
+        } else {
+            None
+        };
+        tx.commit()?;
+        Ok(restored)
+    })
+    .await
+}
+
+/// Turns the public read-only link on (keeping an existing one) or off (the old link answers
+/// 404 at once). Returns the diagram as it now is; its `share_id` is the link's id.
+///
+/// # Errors
+/// [`DiagramError::NotFound`].
+pub async fn set_sharing(
+    state: &AppState,
+    owner: &Owner,
+    id: &DiagramId,
+    enabled: bool,
+) -> DiagramResult<Diagram> {
+    let new_share = enabled.then(|| secret::short_id(16));
+    on_diagram(state, owner, id, move |conn, owner, id| {
+        db::set_share(conn, owner, id.as_str(), new_share.as_deref())
+    })
+    .await
+}
+
+/// The owner's live diagram and its kept revisions (at most [`REVISIONS_KEPT`]), newest
+/// first.
+///
+/// # Errors
+/// [`DiagramError::NotFound`].
+pub async fn revisions(
+    state: &AppState,
+    owner: &Owner,
+    id: &DiagramId,
+) -> DiagramResult<(Diagram, Vec<Revision>)> {
+    on_diagram(state, owner, id, |conn, owner, id| {
+        live(conn, owner, id)?
+            .map(|d| Ok((db::revisions(conn, &d.id)?, d)))
+            .transpose()
+    })
+    .await
+    .map(|(revisions, d)| (d, revisions))
+}
+
+/// One kept revision of the owner's live diagram.
+///
+/// # Errors
+/// [`DiagramError::NotFound`] for the diagram or the version.
+pub async fn revision(
+    state: &AppState,
+    owner: &Owner,
+    id: &DiagramId,
+    version: i64,
+) -> DiagramResult<Revision> {
+    on_diagram(state, owner, id, move |conn, owner, id| {
+        match live(conn, owner, id)? {
+            Some(d) => db::revision(conn, &d.id, version),
+            None => Ok(None),
+        }
+    })
+    .await
+}
+
+/// Writes an old revision's title and source as a new version, in one transaction, so the
+/// restore itself can be undone.
+///
+/// # Errors
+/// [`DiagramError::NotFound`] for the diagram or the version.
+pub async fn restore_revision(
+    state: &AppState,
+    owner: &Owner,
+    id: &DiagramId,
+    version: i64,
+) -> DiagramResult<Diagram> {
+    let now = state.clock.now();
+    on_diagram(state, owner, id, move |conn, owner, id| {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let saved = match (
+            live(&tx, owner, id)?,
+            db::revision(&tx, id.as_str(), version)?,
+        ) {
+            (Some(current), Some(old)) => {
+                Some(db::save(&tx, current, &old.title, &old.source, now)?)
+            }
+            _ => None,
+        };
+        tx.commit()?;
+        Ok(saved)
+    })
+    .await
+}
+
+/// Draws Mermaid text as SVG with the renderer's notices (the editor and its live preview).
+///
+/// # Errors
+/// [`RenderError`] from the renderer.
+pub async fn draw(state: &AppState, source: &str) -> Result<Rendered, RenderError> {
+    state.renderer.svg_with_notices(source).await
+}
+
+/// Draws Mermaid text as `format` (a stored diagram's source, or text sent to be rendered
+/// without storing it).
+///
+/// # Errors
+/// [`DiagramError::Invalid`] for blank text; [`DiagramError::Render`] from the renderer.
+pub async fn export(
+    state: &AppState,
+    source: &str,
+    format: ExportFormat,
+    options: ExportOptions,
+) -> DiagramResult<Vec<u8>> {
+    if source.trim().is_empty() {
+        return Err(DiagramError::Invalid("The Mermaid source is empty.".into()));
+    }
+    Ok(state
+        .renderer
+        .export(format, source, options.for_format(format))
+        .await?)
+}
+
+/// Days left before a diagram trashed at `deleted_at` is purged, rounded up (a diagram
+/// deleted a moment ago has the full 30 days left).
+pub fn days_until_purge(deleted_at: UnixTime, now: UnixTime) -> i64 {
+    ((deleted_at + TRASH_SECS - now + 86_399) / 86_400).max(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_short_ascii_alphanumerics() {
+        assert!(DiagramId::parse("k3J9xQ2mZp7A").is_ok());
+        for bad in ["", "a.b", "a/b", "ä", &"a".repeat(33)] {
+            assert!(
+                matches!(DiagramId::parse(bad), Err(DiagramError::NotFound)),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn sources_are_normalised_and_bounded() {
+        let s = Source::parse("\u{FEFF}graph TD\r\n  a-->b\r\n").map(|s| s.0);
+        assert_eq!(s.ok().as_deref(), Some("graph TD\n  a-->b\n"));
+        assert!(matches!(
+            Source::parse(" \r\n "),
+            Err(DiagramError::Invalid(_))
+        ));
+        let big = "a".repeat(MAX_SOURCE_BYTES + 1);
+        assert!(
+            matches!(Source::parse(&big), Err(DiagramError::Invalid(m)) if m.contains("256 KiB"))
+        );
+    }
+
+    #[test]
+    fn the_title_is_checked_first() {
+        let e = validate(" ", "").err().map(|e| e.to_string());
+        assert_eq!(e.as_deref(), Some("Give the diagram a title."));
+        assert!(Title::parse(&"t".repeat(MAX_TITLE_CHARS)).is_ok());
+        assert!(Title::parse(&"t".repeat(MAX_TITLE_CHARS + 1)).is_err());
+    }
+}

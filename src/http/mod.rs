@@ -1,0 +1,232 @@
+//! HTTP vocabulary the surfaces share, parsed at the edge: the public base URL (for share
+//! links), `If-Match` (RFC 9110 §13.1.1), the diagram path `{id}` / `{id}.{ext}`, and the one
+//! responder for images and exports (one Content-Security-Policy for every SVG).
+
+pub mod body;
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::config::Config;
+use crate::diagrams::DiagramId;
+use crate::error::ApiError;
+use crate::etag::ContentTag;
+use crate::render::{ExportFormat, SVG_CSP};
+
+/// Where this server is reached: the configured public URL, else the request's own `Host`
+/// (with `https` when cookies are marked Secure), e.g. `https://reef.example.net`, without a
+/// trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl(String);
+
+impl BaseUrl {
+    /// The base URL for a request with `headers` under `config`.
+    pub fn of(config: &Config, headers: &HeaderMap) -> Self {
+        if let Some(url) = &config.public_url {
+            return Self(url.clone());
+        }
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+            .unwrap_or("localhost");
+        let scheme = if config.secure_cookies {
+            "https"
+        } else {
+            "http"
+        };
+        Self(format!("{scheme}://{host}"))
+    }
+
+    /// The absolute public read-only link of a diagram shared under `share_id`.
+    pub fn share_url(&self, share_id: &str) -> String {
+        format!("{}/s/{share_id}", self.0)
+    }
+}
+
+impl<S> FromRequestParts<S> for BaseUrl
+where
+    S: Send + Sync,
+    Arc<Config>: FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(&Arc::<Config>::from_ref(state), &parts.headers))
+    }
+}
+
+/// The version an `If-Match` header demands: None when absent or `*`. A tag that is not one
+/// of our versions (`"<n>"`, weak or strong) can never match, so it demands an impossible
+/// version (-1) and the write gets 412.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IfMatch(pub Option<i64>);
+
+impl IfMatch {
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let Some(value) = headers.get(header::IF_MATCH) else {
+            return Self(None);
+        };
+        let raw = value.to_str().unwrap_or("\"-1\"").trim();
+        if raw == "*" {
+            return Self(None);
+        }
+        let tag = raw.split(',').next().unwrap_or("").trim();
+        let tag = tag.strip_prefix("W/").unwrap_or(tag);
+        Self(Some(tag.trim_matches('"').parse().unwrap_or(-1)))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self::from_headers(&parts.headers))
+    }
+}
+
+/// The `ETag` of a diagram at `version`: the number in quotes.
+pub fn version_tag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+/// The `{id}` segment of an API diagram route, with the export it names when it ends in one
+/// of [`ExportFormat`]'s extensions (`{id}.svg`): axum paths cannot carry a static suffix
+/// after a parameter, so both arrive in one segment.
+#[derive(Debug, Clone)]
+pub struct DiagramPath {
+    pub id: DiagramId,
+    pub export: Option<ExportFormat>,
+}
+
+impl DiagramPath {
+    /// # Errors
+    /// `404 not_found` for an impossible id or an unknown extension.
+    pub fn parse(segment: &str) -> Result<Self, ApiError> {
+        let (id, export) = match segment.rsplit_once('.') {
+            Some((id, ext)) => (
+                id,
+                Some(ExportFormat::from_ext(ext).ok_or(ApiError::NotFound)?),
+            ),
+            None => (segment, None),
+        };
+        Ok(Self {
+            id: DiagramId::parse(id)?,
+            export,
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for DiagramPath {
+    /// axum's own rejection for a segment that is not UTF-8 (a 400 the guard puts in the
+    /// envelope), or `404 not_found`.
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // Only the first segment: `/diagrams/{id}/revisions/{version}` has two.
+        let Path(segments) = Path::<Vec<String>>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Self::parse(segments.first().map(String::as_str).unwrap_or(""))
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// How an export's file is offered: shown in the browser, or saved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disposition {
+    Inline,
+    Attachment,
+}
+
+/// The response for an exported or rendered diagram: its media type, a file name
+/// (`Content-Disposition`, RFC 6266) when `name` is given, and for SVG the sandboxing
+/// [`SVG_CSP`] so it can never run script, even when opened on its own.
+pub fn export_response(
+    status: StatusCode,
+    format: ExportFormat,
+    body: Vec<u8>,
+    name: Option<(&str, Disposition)>,
+) -> Response {
+    let mut response = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(format.media_type()),
+        )],
+        body,
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    if let Some((name, disposition)) = name {
+        let kind = match disposition {
+            Disposition::Inline => "inline",
+            Disposition::Attachment => "attachment",
+        };
+        if let Ok(value) =
+            HeaderValue::from_str(&format!("{kind}; filename=\"{name}.{}\"", format.ext()))
+        {
+            headers.insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    if format == ExportFormat::Svg {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(SVG_CSP),
+        );
+    }
+    response
+}
+
+/// Answers a conditional GET for content tagged `tag`: `Some(304)` when the client already
+/// holds it (an SVG's 304 carries the SVG's policy, see [`ContentTag::svg_not_modified`]).
+pub fn not_modified(
+    tag: &ContentTag,
+    format: ExportFormat,
+    request: &HeaderMap,
+) -> Option<Response> {
+    if !tag.is_fresh(request) {
+        return None;
+    }
+    Some(if format == ExportFormat::Svg {
+        tag.svg_not_modified()
+    } else {
+        tag.not_modified()
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn if_match(value: &str) -> IfMatch {
+        let value = HeaderValue::from_str(value).unwrap();
+        IfMatch::from_headers(&HeaderMap::from_iter([(header::IF_MATCH, value)]))
+    }
+
+    #[test]
+    fn if_match_reads_our_versions_and_nothing_else() {
+        assert_eq!(IfMatch::from_headers(&HeaderMap::new()), IfMatch(None));
+        assert_eq!(if_match("*"), IfMatch(None));
+        assert_eq!(if_match("\"3\""), IfMatch(Some(3)));
+        assert_eq!(if_match("W/\"3\""), IfMatch(Some(3)));
+        assert_eq!(if_match("\"3\", \"4\""), IfMatch(Some(3)));
+        assert_eq!(if_match("\"abc\""), IfMatch(Some(-1)));
+    }
+
+    #[test]
+    fn diagram_paths_split_the_export_off() {
+        let plain = DiagramPath::parse("abc123").unwrap();
+        assert_eq!((plain.id.as_str(), plain.export), ("abc123", None));
+        let svg = DiagramPath::parse("abc123.svg").unwrap();
+        assert_eq!(svg.export, Some(ExportFormat::Svg));
+        assert!(DiagramPath::parse("abc123.jpg").is_err());
+        assert!(DiagramPath::parse("a.b.svg").is_err());
+        assert!(DiagramPath::parse(".svg").is_err());
+    }
+}
