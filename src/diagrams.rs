@@ -44,6 +44,7 @@ pub enum DiagramError {
     Store(#[from] DbError),
 }
 
+/// What a diagram use case answers.
 pub type DiagramResult<T> = Result<T, DiagramError>;
 
 /// A diagram id as it appears in URLs: 1 to 32 ASCII letters and digits. Anything else cannot
@@ -62,6 +63,7 @@ impl DiagramId {
             .ok_or(DiagramError::NotFound)
     }
 
+    /// The value as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -97,6 +99,7 @@ impl Title {
         Ok(Self(title.to_owned()))
     }
 
+    /// The value as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -127,6 +130,7 @@ impl Source {
         Ok(Self(source))
     }
 
+    /// The value as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }

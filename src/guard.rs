@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
+use crate::config::Config;
 use crate::error::{ApiError, AppError};
-use crate::state::AppState;
 
 /// True for the routes that answer in the JSON envelope rather than with pages (the editor's
 /// `/preview` is JSON in and out, for the page's script).
@@ -29,7 +29,7 @@ fn is_api(path: &str) -> bool {
 /// every client error a body in the right format. (Framing is hyper's: a request with both
 /// `Content-Length` and `Transfer-Encoding` is read by the latter and its connection closed, so
 /// nothing can be smuggled behind it.)
-pub async fn requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn requests(State(config): State<Arc<Config>>, request: Request, next: Next) -> Response {
     let api = is_api(request.uri().path());
     let declared = request
         .headers()
@@ -41,7 +41,7 @@ pub async fn requests(State(state): State<AppState>, request: Request, next: Nex
         return close(refuse(api, StatusCode::PAYLOAD_TOO_LARGE));
     }
     let timed_out = Arc::new(AtomicBool::new(false));
-    let deadline = Instant::now() + state.config.read_timeout;
+    let deadline = Instant::now() + config.read_timeout;
     let flag = timed_out.clone();
     let request = request.map(|body| Body::new(DeadlineBody::new(body, deadline, flag)));
     let response = next.run(request).await;

@@ -54,6 +54,8 @@ pub use config::MAX_BODY_BYTES;
 /// Pages load only our own script, style and images; nothing is inlined and nothing remote.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The whole HTTP surface: pages, `/api`, `/mcp` and `/healthz`, behind the request guards
+/// and the security headers every response carries (CSP, nosniff, no framing, no-store).
 pub fn app(state: AppState) -> Router {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
@@ -64,7 +66,7 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .fallback(|| async { error::AppError::NotFound })
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            state.config.clone(),
             guard::requests,
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -12,6 +12,7 @@ use crate::db::{Db, UnixTime};
 use crate::limits::{ApiLimits, LoginLimits, UsedNonces};
 use crate::render::Renderer;
 
+/// Everything a handler may need; cheap to clone (every part is shared).
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
@@ -29,6 +30,7 @@ pub struct Limits {
 }
 
 impl AppState {
+    /// The state for `config`, with the rate limits it sets and a real clock.
     pub fn new(config: Config, db: Db, renderer: Renderer) -> Self {
         let limits = Limits {
             api: ApiLimits::new(config.rate_read_per_min, config.rate_write_per_min),

@@ -52,6 +52,7 @@ pub struct ListJson {
 }
 
 impl ListJson {
+    /// A page as JSON; its cursor encoded for the next request.
     pub fn new(base: &BaseUrl, page: Page) -> Self {
         Self {
             items: page
@@ -73,6 +74,7 @@ pub struct ShareJson {
 }
 
 impl ShareJson {
+    /// The share state of `d`; the link starts at `base`.
     pub fn new(base: &BaseUrl, d: &Diagram) -> Self {
         let url = d.share_id.as_deref().map(|s| base.share_url(s));
         Self {
@@ -94,6 +96,7 @@ pub struct RevisionJson {
 }
 
 impl RevisionJson {
+    /// `r` as JSON, with its source when `with_source`.
     pub fn new(r: Revision, with_source: bool) -> Self {
         Self {
             version: r.version,
@@ -104,6 +107,7 @@ impl RevisionJson {
     }
 }
 
+/// The revisions of a diagram, newest first.
 #[derive(Serialize, ToSchema)]
 pub struct RevisionsJson {
     pub items: Vec<RevisionJson>,

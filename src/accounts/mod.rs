@@ -68,6 +68,7 @@ impl Email {
             .ok_or(AccountError::InvalidEmail)
     }
 
+    /// The address as stored.
     pub fn as_str(&self) -> &str {
         &self.0
     }

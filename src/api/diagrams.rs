@@ -37,6 +37,7 @@ fn plain(path: DiagramPath) -> ApiResult<DiagramId> {
     }
 }
 
+/// The list's query: `?limit=&cursor=` (nothing else is accepted).
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -64,6 +65,7 @@ pub struct ListQuery {
         ListErrors,
     )
 )]
+/// `GET /api/diagrams`: a page of the caller's diagrams.
 pub async fn list(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -83,6 +85,7 @@ pub async fn list(
     Ok(axum::Json(ListJson::new(&base, page)).into_response())
 }
 
+/// The JSON body of `POST /api/diagrams`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
@@ -110,6 +113,7 @@ pub struct CreateBody {
         CreateErrors,
     )
 )]
+/// `POST /api/diagrams`: 201 with `Location` and `ETag`.
 pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -145,6 +149,7 @@ const ID: &str = "The diagram's id.";
         ReadOneErrors,
     )
 )]
+/// `GET /api/diagrams/{id}` (JSON with `ETag`) and its exports `{id}.svg|png|pdf|txt|mmd`.
 pub async fn get(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -258,6 +263,7 @@ pub struct ReplaceBody {
     source: String,
 }
 
+/// The JSON body of `PATCH /api/diagrams/{id}`: what is left out is kept.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
@@ -307,6 +313,7 @@ async fn write(
         WriteErrors,
     )
 )]
+/// `PUT /api/diagrams/{id}`: JSON `{title, source}` or the raw text, under `If-Match`.
 pub async fn replace(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -349,6 +356,7 @@ pub async fn replace(
         WriteErrors,
     )
 )]
+/// `PATCH /api/diagrams/{id}`: under `If-Match`.
 pub async fn patch(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -384,6 +392,7 @@ pub async fn patch(
         DeleteErrors,
     )
 )]
+/// `DELETE /api/diagrams/{id}`: to the trash, 204; under `If-Match`.
 pub async fn delete(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -407,6 +416,7 @@ pub async fn delete(
         RestoreErrors,
     )
 )]
+/// `POST /api/diagrams/{id}/restore`: out of the trash.
 pub async fn restore(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -417,6 +427,7 @@ pub async fn restore(
     Ok(diagram_response(&base, StatusCode::OK, restored))
 }
 
+/// The JSON body of `POST /api/diagrams/{id}/share`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShareBody {
@@ -437,6 +448,7 @@ pub struct ShareBody {
         ShareErrors,
     )
 )]
+/// `POST /api/diagrams/{id}/share`: the link on or off.
 pub async fn share(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -461,6 +473,7 @@ pub async fn share(
         ReadOneErrors,
     )
 )]
+/// `GET /api/diagrams/{id}/revisions`: newest first, without sources.
 pub async fn revisions(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -490,6 +503,8 @@ pub async fn revisions(
         ReadOneErrors,
     )
 )]
+/// `GET /api/diagrams/{id}/revisions/{version}`: one revision with its source; 404 for a
+/// version that is not a number or not kept.
 pub async fn revision(
     State(state): State<AppState>,
     caller: ApiCaller,

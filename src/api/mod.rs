@@ -106,6 +106,7 @@ pub async fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
+/// A known path asked with a method it does not take: 405 in the envelope.
 pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
@@ -123,6 +124,7 @@ pub struct MeJson {
     token: Option<TokenJson>,
 }
 
+/// The token behind a bearer request.
 #[derive(Serialize, ToSchema)]
 pub struct TokenJson {
     name: String,

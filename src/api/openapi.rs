@@ -58,6 +58,7 @@ answer 404, never 403.
 )]
 struct Base;
 
+/// The document's fixed parts (see [`Base`]); the paths are added from the route table.
 pub fn base() -> utoipa::openapi::OpenApi {
     Base::openapi()
 }

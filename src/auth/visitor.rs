@@ -16,7 +16,10 @@ use crate::error::AppError;
 use crate::secret;
 use crate::state::AppState;
 
+/// The session cookie: 32 random bytes in hex; the store keeps its SHA-256.
 pub const SESSION_COOKIE: &str = "reef_session";
+/// The guest cookie: 32 random bytes in hex, for 400 days; guest diagrams are owned by its
+/// SHA-256.
 pub const GUEST_COOKIE: &str = "reef_guest";
 /// The header a page's script sends its CSRF token in (`fetch` requests, not forms).
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -82,6 +85,7 @@ impl Visitor {
 pub struct CsrfHeader(pub String);
 
 impl CsrfHeader {
+    /// The header's value, or empty when it is absent or not text.
     pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
         Self(
             headers
@@ -195,6 +199,7 @@ pub struct SignedIn {
     pub visitor: Visitor,
 }
 
+/// Why a [`SignedIn`] route did not run: an error page, or a redirect to `/login`.
 pub enum SignInRequired {
     Error(AppError),
     Redirect,

@@ -67,6 +67,7 @@ where
 pub struct IfMatch(pub Option<i64>);
 
 impl IfMatch {
+    /// Reads the first entity tag of `If-Match`.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         let Some(value) = headers.get(header::IF_MATCH) else {
             return Self(None);

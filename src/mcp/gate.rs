@@ -17,6 +17,8 @@ use crate::error::ApiError;
 use crate::http::body;
 use crate::state::AppState;
 
+/// The gate (see the module docs): counts the request, then lets only a well-formed JSON-RPC
+/// POST through to rmcp.
 pub async fn admit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let Some(caller) = request.extensions().get::<ApiCaller>().cloned() else {
         return ApiError::Unauthorized.into_response();

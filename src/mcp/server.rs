@@ -13,11 +13,13 @@ use crate::auth::ApiCaller;
 use crate::http::BaseUrl;
 use crate::state::AppState;
 
+/// The rmcp server handler: one per request (stateless), holding the app state.
 pub struct Reef {
     state: AppState,
 }
 
 impl Reef {
+    /// A handler over `state`.
     pub fn new(state: AppState) -> Self {
         Self { state }
     }

@@ -21,6 +21,7 @@ use crate::render::{ExportFormat, ExportOptions};
 use crate::state::AppState;
 use crate::wire::{DiagramJson, ListJson, ShareJson};
 
+/// The tools Reef offers, by the names MCP clients call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ToolName {
     ListDiagrams,
@@ -33,6 +34,7 @@ pub enum ToolName {
 }
 
 impl ToolName {
+    /// Every tool, in the order `tools/list` shows them.
     pub const ALL: [ToolName; 7] = [
         ToolName::ListDiagrams,
         ToolName::GetDiagram,
@@ -43,6 +45,7 @@ impl ToolName {
         ToolName::DeleteDiagram,
     ];
 
+    /// The tool's MCP name.
     pub fn as_str(self) -> &'static str {
         match self {
             ToolName::ListDiagrams => "list_diagrams",
@@ -55,6 +58,7 @@ impl ToolName {
         }
     }
 
+    /// The tool an MCP name calls; None for an unknown name.
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|t| t.as_str() == name)
     }

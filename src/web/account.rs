@@ -13,6 +13,7 @@ use crate::auth::{ClientIp, CsrfForm, Visitor};
 use crate::error::AppResult;
 use crate::state::AppState;
 
+/// `login.html`: the sign-in form, with the email kept after a failure.
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
 pub struct LoginPage {
@@ -26,6 +27,7 @@ async fn no_accounts_yet(state: &AppState) -> AppResult<bool> {
     Ok(accounts::no_accounts_yet(state).await?)
 }
 
+/// `GET /login`: the form; a signed-in visitor goes home.
 pub async fn login_page(State(state): State<AppState>, visitor: Visitor) -> AppResult<Response> {
     if visitor.user.is_some() {
         return Ok(Redirect::to("/").into_response());
@@ -39,12 +41,15 @@ pub async fn login_page(State(state): State<AppState>, visitor: Visitor) -> AppR
     .into_response())
 }
 
+/// The sign-in form.
 #[derive(Deserialize)]
 pub struct LoginForm {
     email: String,
     password: String,
 }
 
+/// `POST /login`: signs in and goes home; 401 with the form again when the email and
+/// password do not match, 429 after too many tries.
 pub async fn login(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -74,6 +79,7 @@ pub async fn login(
     }
 }
 
+/// `signup.html`: the sign-up form, or why sign-ups are closed.
 #[derive(Template, WebTemplate)]
 #[template(path = "signup.html")]
 pub struct SignupPage {
@@ -84,6 +90,7 @@ pub struct SignupPage {
     closed: bool,
 }
 
+/// `GET /signup`: the form (403 when sign-ups are closed and an account exists).
 pub async fn signup_page(State(state): State<AppState>, visitor: Visitor) -> AppResult<Response> {
     if visitor.user.is_some() {
         return Ok(Redirect::to("/").into_response());
@@ -108,12 +115,15 @@ pub async fn signup_page(State(state): State<AppState>, visitor: Visitor) -> App
         .into_response())
 }
 
+/// The sign-up form.
 #[derive(Deserialize)]
 pub struct SignupForm {
     email: String,
     password: String,
 }
 
+/// `POST /signup`: creates the account, signs it in and goes home; the form again with
+/// 422 (bad email or password), 409 (email taken) or 403 (sign-ups closed).
 pub async fn signup(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -148,6 +158,7 @@ pub async fn signup(
     Ok((status, page).into_response())
 }
 
+/// `POST /logout`: ends the session and goes home.
 pub async fn logout(
     State(state): State<AppState>,
     visitor: Visitor,

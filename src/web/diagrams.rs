@@ -20,6 +20,7 @@ use crate::state::AppState;
 
 const PAGE_SIZE: usize = 24;
 
+/// One diagram on the list page.
 pub struct Card {
     pub id: String,
     pub title: String,
@@ -28,6 +29,7 @@ pub struct Card {
     pub shared: bool,
 }
 
+/// `index.html`: the visitor's diagrams, 24 a page.
 #[derive(Template, WebTemplate)]
 #[template(path = "index.html")]
 pub struct IndexPage {
@@ -38,12 +40,14 @@ pub struct IndexPage {
     deleted: bool,
 }
 
+/// The list page's query: `?cursor=` and `?deleted` (after a delete, to say so).
 #[derive(Deserialize)]
 pub struct ListQuery {
     cursor: Option<String>,
     deleted: Option<String>,
 }
 
+/// `GET /`: the visitor's diagrams, newest first.
 pub async fn index(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -72,6 +76,7 @@ pub async fn index(
     })
 }
 
+/// `POST /d`: a new diagram from the example, then its editor.
 pub async fn create(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -81,6 +86,7 @@ pub async fn create(
     Ok(Redirect::to(&format!("/d/{}", created.id)))
 }
 
+/// Why the editor's diagram did not draw, and where (line and column) when known.
 pub struct RenderProblem {
     pub message: String,
     pub location: Option<String>,
@@ -109,6 +115,8 @@ impl From<&RenderError> for RenderProblem {
     }
 }
 
+/// `editor.html`: the editor with the diagram, its rendering problem or notices, and the
+/// outcome of the last save.
 #[derive(Template, WebTemplate)]
 #[template(path = "editor.html")]
 pub struct EditorPage {
@@ -158,11 +166,13 @@ async fn editor_page(
     }
 }
 
+/// The editor's query: `?saved` after a save.
 #[derive(Deserialize)]
 pub struct EditorQuery {
     saved: Option<String>,
 }
 
+/// `GET /d/{id}`: the editor; 404 unless the diagram is the visitor's and live.
 pub async fn editor(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -175,6 +185,7 @@ pub async fn editor(
     Ok(editor_page(&state, &visitor, &base, &d, notice).await)
 }
 
+/// The editor's form; `version` is the version the text was edited from.
 #[derive(Deserialize)]
 pub struct SaveForm {
     title: String,
@@ -182,6 +193,8 @@ pub struct SaveForm {
     version: Option<i64>,
 }
 
+/// `POST /d/{id}`: saves and comes back to the editor (303); 422 with the typed text kept
+/// when a rule is broken; 409 with the typed text kept when the diagram changed elsewhere.
 pub async fn save(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -285,10 +298,10 @@ pub async fn render_image(state: &AppState, headers: &HeaderMap, source: &str) -
         return tag.svg_not_modified();
     }
     let svg = ExportFormat::Svg;
-    match state.renderer.svg(source).await {
+    match diagrams::draw(state, source).await {
         Ok(image) => {
             let mut response =
-                export_response(StatusCode::OK, svg, image.as_bytes().to_vec(), None);
+                export_response(StatusCode::OK, svg, image.text.as_bytes().to_vec(), None);
             tag.stamp(&mut response);
             response
         }
@@ -305,6 +318,7 @@ pub async fn render_image(state: &AppState, headers: &HeaderMap, source: &str) -
     }
 }
 
+/// `GET /d/{id}/image.svg`: the diagram drawn (see [`render_image`]).
 pub async fn image(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -315,6 +329,7 @@ pub async fn image(
     Ok(render_image(&state, &headers, &d.source).await)
 }
 
+/// `POST /d/{id}/delete`: to the trash, then the list.
 pub async fn delete(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -325,6 +340,7 @@ pub async fn delete(
     Ok(Redirect::to("/?deleted=1"))
 }
 
+/// `POST /d/{id}/restore`: out of the trash, then its editor.
 pub async fn restore(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -335,11 +351,13 @@ pub async fn restore(
     Ok(Redirect::to(&format!("/d/{}", d.id)))
 }
 
+/// The share form: `enabled` is `on`/`true` or `off`/`false`.
 #[derive(Deserialize)]
 pub struct ShareForm {
     enabled: String,
 }
 
+/// `POST /d/{id}/share`: the link on or off, then the editor; 400 for another value.
 pub async fn share(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -360,6 +378,7 @@ pub async fn share(
     Ok(Redirect::to(&format!("/d/{id}")))
 }
 
+/// One revision in the list.
 pub struct RevisionRow {
     pub version: i64,
     pub title: String,
@@ -367,6 +386,7 @@ pub struct RevisionRow {
     pub lines: usize,
 }
 
+/// `revisions.html`: the kept revisions, one shown when selected.
 #[derive(Template, WebTemplate)]
 #[template(path = "revisions.html")]
 pub struct RevisionsPage {
@@ -378,6 +398,7 @@ pub struct RevisionsPage {
     selected: Option<SelectedRevision>,
 }
 
+/// The revision shown in full.
 pub struct SelectedRevision {
     pub version: i64,
     pub title: String,
@@ -426,6 +447,7 @@ async fn revisions_page(
     })
 }
 
+/// `GET /d/{id}/revisions`.
 pub async fn revisions(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -434,6 +456,7 @@ pub async fn revisions(
     revisions_page(&state, &visitor, &id, None).await
 }
 
+/// `GET /d/{id}/revisions/{version}`: the list with one revision shown.
 pub async fn revision(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -449,6 +472,7 @@ fn revision_path(id: &str, version: &str) -> AppResult<(DiagramId, i64)> {
     Ok((DiagramId::parse(id)?, version))
 }
 
+/// `GET /d/{id}/revisions/{version}/image.svg`: an old version drawn.
 pub async fn revision_image(
     State(state): State<AppState>,
     visitor: Visitor,
@@ -472,6 +496,7 @@ pub async fn restore_revision(
     Ok(Redirect::to(&format!("/d/{}?saved=1", d.id)))
 }
 
+/// One diagram in the trash, with the days before it is purged.
 pub struct TrashRow {
     pub id: String,
     pub title: String,
@@ -479,6 +504,7 @@ pub struct TrashRow {
     pub purge: String,
 }
 
+/// `trash.html`.
 #[derive(Template, WebTemplate)]
 #[template(path = "trash.html")]
 pub struct TrashPage {
@@ -486,6 +512,7 @@ pub struct TrashPage {
     rows: Vec<TrashRow>,
 }
 
+/// `GET /trash`: the visitor's trashed diagrams.
 pub async fn trash(State(state): State<AppState>, visitor: Visitor) -> AppResult<TrashPage> {
     let items = diagrams::trashed(&state, &visitor.owner()).await?;
     let now = state.clock.now();

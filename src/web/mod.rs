@@ -28,6 +28,7 @@ pub struct Page {
 }
 
 impl Page {
+    /// The layout's part of a page for `visitor`.
     pub fn new(visitor: &Visitor, state: &AppState) -> Self {
         Self {
             email: visitor.user.as_ref().map(|u| u.email.clone()),
@@ -40,6 +41,7 @@ impl Page {
     }
 }
 
+/// The page routes; sign-in, sign-up and settings exist only with accounts on (else 404).
 pub fn router(state: &AppState) -> Router<AppState> {
     let mut router = Router::new()
         .route("/", get(diagrams::index))

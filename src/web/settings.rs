@@ -18,6 +18,7 @@ use crate::tokens::{self, MAX_LIVE, NewToken, Scope, TokenError, TokenName};
 
 const EXPIRY_WARNING_DAYS: i64 = 14;
 
+/// One token as the settings page lists it: masked, with its dates in words.
 pub struct TokenRow {
     pub id: i64,
     pub name: String,
@@ -31,6 +32,7 @@ pub struct TokenRow {
     pub expired: bool,
 }
 
+/// One security event.
 pub struct EventRow {
     pub when: String,
     pub what: String,
@@ -44,6 +46,7 @@ pub struct Revealed {
     pub regenerated: bool,
 }
 
+/// `settings.html`: account, API tokens (a new secret shown once) and the security log.
 #[derive(Template, WebTemplate)]
 #[template(path = "settings.html")]
 pub struct SettingsPage {
@@ -137,11 +140,13 @@ async fn view(
     })
 }
 
+/// `?done=` after a change, to say what happened.
 #[derive(Deserialize)]
 pub struct SettingsQuery {
     done: Option<String>,
 }
 
+/// `GET /settings`.
 pub async fn settings(
     State(state): State<AppState>,
     signed: SignedIn,
@@ -190,12 +195,14 @@ async fn refused(state: &AppState, signed: &SignedIn, e: AccountError) -> AppRes
     refuse(state, signed, status, message).await
 }
 
+/// The email form; the current password is asked again.
 #[derive(Deserialize)]
 pub struct EmailForm {
     email: String,
     current_password: String,
 }
 
+/// `POST /settings/email`: 422 bad email, 401 wrong password, 409 email taken.
 pub async fn change_email(
     State(state): State<AppState>,
     signed: SignedIn,
@@ -207,12 +214,15 @@ pub async fn change_email(
     }
 }
 
+/// The password form.
 #[derive(Deserialize)]
 pub struct PasswordForm {
     current_password: String,
     new_password: String,
 }
 
+/// `POST /settings/password`: other browsers are signed out; 422 weak password, 401 wrong
+/// current password.
 pub async fn change_password(
     State(state): State<AppState>,
     signed: SignedIn,
@@ -233,11 +243,13 @@ pub async fn change_password(
     }
 }
 
+/// The delete-account form.
 #[derive(Deserialize)]
 pub struct DeleteForm {
     current_password: String,
 }
 
+/// `POST /settings/delete`: the account and everything in it; 401 wrong password.
 pub async fn delete_account(
     State(state): State<AppState>,
     signed: SignedIn,
@@ -252,6 +264,7 @@ pub async fn delete_account(
     }
 }
 
+/// The new-token form; `nonce` makes a re-post (a reload) harmless.
 #[derive(Deserialize)]
 pub struct CreateTokenForm {
     name: String,
@@ -278,6 +291,8 @@ async fn reveal(
         .into_response())
 }
 
+/// `POST /settings/tokens`: the settings page with the secret shown once; 422 bad name,
+/// 409 at the cap or for a re-posted form.
 pub async fn create_token(
     State(state): State<AppState>,
     signed: SignedIn,
@@ -320,6 +335,7 @@ fn token_id(raw: &str) -> AppResult<i64> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
+/// `POST /settings/tokens/{id}/revoke`: 404 unless the account's live token.
 pub async fn revoke_token(
     State(state): State<AppState>,
     signed: SignedIn,
@@ -331,6 +347,7 @@ pub async fn revoke_token(
     Ok(Redirect::to("/settings?done=revoked#tokens"))
 }
 
+/// `POST /settings/tokens/revoke-all`.
 pub async fn revoke_all(
     State(state): State<AppState>,
     signed: SignedIn,
@@ -341,6 +358,7 @@ pub async fn revoke_all(
     Ok(Redirect::to("/settings?done=revoked-all#tokens"))
 }
 
+/// `POST /settings/tokens/{id}/regenerate`: a new secret, shown once; the old one stops.
 pub async fn regenerate_token(
     State(state): State<AppState>,
     signed: SignedIn,

@@ -12,6 +12,7 @@ use crate::error::AppResult;
 use crate::etag::ContentTag;
 use crate::state::AppState;
 
+/// `share.html`: the read-only page of a shared diagram.
 #[derive(Template, WebTemplate)]
 #[template(path = "share.html")]
 pub struct SharePage {
@@ -53,6 +54,7 @@ pub async fn page(
     Ok(response)
 }
 
+/// `GET /s/{share_id}/image.svg`: the shared diagram drawn.
 pub async fn image(
     State(state): State<AppState>,
     headers: HeaderMap,
