@@ -11,7 +11,9 @@ static STATIC: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/static");
 /// An embedded file.
 pub struct Asset {
     url: &'static str,
+    /// The file's bytes as embedded.
     pub body: &'static [u8],
+    /// Picked by extension, with `charset=utf-8` for CSS and JavaScript.
     pub content_type: &'static str,
 }
 
@@ -52,7 +54,8 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
     Assets { by_name, by_hashed }
 });
 
-/// The cache-busting URL of an embedded asset, e.g. `url("style.css")`.
+/// The cache-busting URL of an embedded asset, e.g. `url("style.css")` gives
+/// `/static/style.1a2b3c4d.css`; an unknown name gives `/static/missing`, which answers 404.
 pub fn url(name: &str) -> &'static str {
     ASSETS
         .by_name

@@ -10,6 +10,7 @@ use clap::{Args, ValueEnum};
 /// Bodies larger than this many bytes are refused (413) before a handler sees them.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// Where the database lives: `--data` / `REEF_DATA`.
 #[derive(Debug, Clone, Args)]
 pub struct DataArg {
     /// Directory holding reef.db (created if missing).
@@ -17,18 +18,21 @@ pub struct DataArg {
     pub dir: PathBuf,
 }
 
+/// `--accounts on|off`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Accounts {
     On,
     Off,
 }
 
+/// `--signups open|closed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Signups {
     Open,
     Closed,
 }
 
+/// Every `reef serve` setting, each a flag with a `REEF_*` environment variable.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on.
@@ -75,12 +79,20 @@ fn parse_public_url(raw: &str) -> Result<String, String> {
 /// The settings the running server needs, resolved from the command line.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The directory holding `reef.db`.
     pub data_dir: PathBuf,
+    /// Sign-in, settings and API tokens; without them, a guest-only editor.
     pub accounts: bool,
+    /// Anyone may register after the first account; otherwise only the shell adds accounts.
     pub open_signups: bool,
+    /// Cookies are marked `Secure` (Reef is served over HTTPS).
     pub secure_cookies: bool,
+    /// Base of share links, `http(s)://…` without a trailing `/`; `None` uses the request's
+    /// Host.
     pub public_url: Option<String>,
+    /// API reads per account per minute; 0 means unlimited.
     pub rate_read_per_min: u32,
+    /// API writes per account per minute; 0 means unlimited.
     pub rate_write_per_min: u32,
     /// How long a client may take to send a request's headers, and again its body.
     pub read_timeout: std::time::Duration,
@@ -116,6 +128,7 @@ impl Config {
         }
     }
 
+    /// `reef.db` inside [`Config::data_dir`].
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join("reef.db")
     }

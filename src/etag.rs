@@ -10,11 +10,13 @@ use crate::secret;
 /// Revalidate on every use: a changed diagram or a share link turned off shows at once.
 const REVALIDATE: &str = "private, no-cache";
 
+/// A strong ETag for one response, made from the inputs it is a pure function of.
 pub struct ContentTag(HeaderValue);
 
 impl ContentTag {
     /// The tag of a response built from `parts` by this build of Reef (and so of its
     /// renderer and templates). Each part is length-prefixed so parts cannot run together.
+    /// The tag is 32 hex digits in quotes.
     pub fn of(parts: &[&[u8]]) -> Self {
         let mut input = concat!("reef-", env!("CARGO_PKG_VERSION"))
             .as_bytes()
@@ -43,6 +45,7 @@ impl ContentTag {
             .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t).as_bytes() == ours)
     }
 
+    /// A bodiless 304 carrying the tag and the revalidation policy.
     pub fn not_modified(&self) -> Response {
         let mut response = StatusCode::NOT_MODIFIED.into_response();
         self.stamp(&mut response);

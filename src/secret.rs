@@ -6,7 +6,10 @@ use sha2::{Digest, Sha256};
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/// `n` bytes from the operating system's RNG, for anything that authenticates.
+/// `N` bytes from the operating system's RNG, for anything that authenticates.
+///
+/// # Panics
+/// If the operating system cannot supply randomness.
 pub fn os_random<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
     // The OS RNG failing leaves no safe way to continue serving; this cannot fail on Linux.
@@ -14,8 +17,8 @@ pub fn os_random<const N: usize>() -> [u8; N] {
     buf
 }
 
-/// A short random URL-safe id (diagram ids, share ids). Not a secret: ids name things,
-/// ownership checks protect them.
+/// A short random URL-safe id (diagram ids, share ids): `len` base62 characters from the
+/// thread RNG. Not a secret: ids name things, ownership checks protect them.
 pub fn short_id(len: usize) -> String {
     let mut rng = rand::rng();
     (0..len)
@@ -23,11 +26,12 @@ pub fn short_id(len: usize) -> String {
         .collect()
 }
 
+/// The SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> [u8; 32] {
     Sha256::digest(data).into()
 }
 
-/// A 32-byte cookie secret as lowercase hex.
+/// A 32-byte cookie secret as lowercase hex (64 characters).
 pub fn new_cookie_secret() -> String {
     hex::encode(os_random::<32>())
 }
@@ -42,7 +46,8 @@ pub fn parse_cookie_secret(raw: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-/// Constant-time equality for secrets and CSRF tokens.
+/// Constant-time equality for secrets and CSRF tokens. Inputs of different lengths are
+/// unequal at once: lengths are not secret.
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.ct_eq(b))

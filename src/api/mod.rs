@@ -277,7 +277,11 @@ pub struct ExportQuery {
 }
 
 impl ExportQuery {
-    /// See [`export_options`].
+    /// The options these parameters ask for.
+    ///
+    /// # Errors
+    /// `422 invalid_input` for a scale other than 1 to 4, or a `portable` other than
+    /// true/false.
     pub fn options(&self) -> ApiResult<ExportOptions> {
         export_options(self.scale.as_deref(), self.portable.as_deref())
     }

@@ -58,7 +58,8 @@ answer 404, never 403.
 )]
 struct Base;
 
-/// The document's fixed parts (see [`Base`]); the paths are added from the route table.
+/// The document's fixed parts (info, the bearer scheme, tags, the error envelope and
+/// responses); the paths are added from the route table.
 pub fn base() -> utoipa::openapi::OpenApi {
     Base::openapi()
 }

@@ -11,6 +11,13 @@ use super::http::Api;
 use super::model::Me;
 use super::output::{self, clean, day};
 
+/// `reef login`: checks `token` (or one asked for) with the server at the resolved URL, then
+/// saves both owner-only. Warns when the URL is plain http to another machine.
+///
+/// # Errors
+/// [`Failure::Usage`] for a bad URL or something that cannot be a token;
+/// [`Failure::Rejected`] if the server refuses the token (nothing is saved); any other
+/// failure of [`Api::send`]; [`Failure::Other`] if the login file cannot be written.
 pub fn login(remote: &Remote, token: Option<String>) -> Result<(), Failure> {
     let path = config::path()?;
     // A damaged file is about to be replaced; only its URL would have been of use.
@@ -99,6 +106,11 @@ fn describe(me: &Me, url: &str) -> String {
     }
 }
 
+/// `reef logout`: removes the saved login. The token itself stays valid.
+///
+/// # Errors
+/// [`Failure::Other`] if the config directory is unknown or the file cannot be removed;
+/// [`Failure::BrokenPipe`] if standard output is closed.
 pub fn logout() -> Result<(), Failure> {
     let path = config::path()?;
     if config::remove(&path)? {
@@ -116,6 +128,11 @@ pub fn logout() -> Result<(), Failure> {
     Ok(())
 }
 
+/// `reef me`: the account, scope and token expiry behind the login, and where the token came
+/// from; with `json`, the API's answer as is.
+///
+/// # Errors
+/// As [`Api::get`]; [`Failure::BrokenPipe`] if standard output is closed.
 pub async fn me(api: &Api, json: bool) -> Result<(), Failure> {
     let (me, value) = api.get::<Me>(&["me"]).await?;
     if json {

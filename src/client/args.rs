@@ -18,12 +18,14 @@ pub struct Remote {
     pub json: bool,
 }
 
+/// `on` or `off`, as `reef share` takes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnOff {
     On,
     Off,
 }
 
+/// The client's subcommands, listed among `reef`'s own; each variant's doc is its `--help`.
 #[derive(Debug, Subcommand)]
 pub enum ClientCommand {
     /// Log in to a Reef server with an API token and remember it.

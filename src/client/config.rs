@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{Failure, TokenSource};
 
+/// The server when neither `--url`, `REEF_URL` nor a saved login names one.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
 
 /// An API token. Its `Debug` never shows the secret, so it cannot leak through a log line.
@@ -33,6 +34,7 @@ impl Token {
         (!t.is_empty() && t.chars().all(|c| c.is_ascii_graphic())).then(|| Self(t.to_owned()))
     }
 
+    /// The secret itself, for the `Authorization` header.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -41,14 +43,17 @@ impl Token {
 /// What `reef login` saves.
 #[derive(Serialize, Deserialize)]
 pub struct Stored {
+    /// The base URL as shown, without a trailing `/`.
     pub url: String,
     pub token: Token,
 }
 
 /// The server and token a command will use.
 pub struct Login {
+    /// The server's base URL; `/api/…` goes under it.
     pub url: Url,
     pub token: Token,
+    /// Where the token came from, so a rejection can say what to fix.
     pub source: TokenSource,
 }
 
@@ -57,12 +62,16 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// Whether `REEF_TOKEN` is set (and not blank), and so overrides the saved login.
 pub fn env_token_set() -> bool {
     env("REEF_TOKEN").is_some()
 }
 
 /// `$XDG_CONFIG_HOME/reef/config.json`, else `~/.config/reef/config.json`. A relative
 /// `XDG_CONFIG_HOME` is ignored, as the XDG spec asks.
+///
+/// # Errors
+/// [`Failure::Other`] if neither variable holds an absolute path.
 pub fn path() -> Result<PathBuf, Failure> {
     let base = match std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from) {
         Some(dir) if dir.is_absolute() => dir,
@@ -79,7 +88,11 @@ pub fn path() -> Result<PathBuf, Failure> {
     Ok(base.join("reef").join("config.json"))
 }
 
-/// The stored login, or None when there is none.
+/// The stored login, or None when there is none. Warns on standard error if others may read
+/// the file.
+///
+/// # Errors
+/// [`Failure::Other`] if the file cannot be read or is not a login.
 pub fn load(path: &Path) -> Result<Option<Stored>, Failure> {
     let text = match fs::read_to_string(path) {
         Ok(t) => t,
@@ -115,6 +128,9 @@ fn warn_if_readable_by_others(_: &Path) {}
 /// Writes the login owner-only: the directory 0700 and the file 0600 from creation. The file is
 /// written beside the target and renamed over it, so a crash never leaves half a file and a
 /// looser old file is replaced rather than reused.
+///
+/// # Errors
+/// [`Failure::Other`] if the directory or file cannot be created or written.
 pub fn save(path: &Path, stored: &Stored) -> Result<(), Failure> {
     let dir = path
         .parent()
@@ -170,6 +186,9 @@ fn create_private_file(path: &Path) -> std::io::Result<fs::File> {
 }
 
 /// Removes the stored login; false when there was none.
+///
+/// # Errors
+/// [`Failure::Other`] if the file exists but cannot be removed.
 pub fn remove(path: &Path) -> Result<bool, Failure> {
     match fs::remove_file(path) {
         Ok(()) => Ok(true),
@@ -179,7 +198,10 @@ pub fn remove(path: &Path) -> Result<bool, Failure> {
 }
 
 /// A server base URL: absolute http(s), no query or fragment. A path is kept, so a Reef behind
-/// a reverse proxy at `https://example.net/reef` works.
+/// a reverse proxy at `https://example.net/reef` works. Surrounding whitespace is ignored.
+///
+/// # Errors
+/// [`Failure::Usage`] for anything else, with the reason.
 pub fn parse_url(raw: &str) -> Result<Url, Failure> {
     let bad = |why: &str| Failure::Usage(format!("{raw:?} is not a server URL: {why}"));
     let url = Url::parse(raw.trim()).map_err(|e| bad(&e.to_string()))?;
@@ -201,6 +223,9 @@ pub fn shown(url: &Url) -> String {
 }
 
 /// The server to talk to: `--url`, else `REEF_URL`, else the stored login's, else the default.
+///
+/// # Errors
+/// [`Failure::Usage`] if the chosen URL is not a server URL (see [`parse_url`]).
 pub fn resolve_url(flag: Option<&str>, stored: Option<&Stored>) -> Result<Url, Failure> {
     let raw = flag
         .map(str::to_owned)
@@ -210,7 +235,13 @@ pub fn resolve_url(flag: Option<&str>, stored: Option<&Stored>) -> Result<Url, F
     parse_url(&raw)
 }
 
-/// The server and token for a command that needs a login.
+/// The server and token for a command that needs a login: `flag_url` is `--url`; the token
+/// is `REEF_TOKEN`, else the saved one.
+///
+/// # Errors
+/// [`Failure::NotLoggedIn`] if there is no token; [`Failure::Rejected`] if `REEF_TOKEN`
+/// cannot be a token; [`Failure::Usage`] for a bad URL; [`Failure::Other`] if the login file
+/// cannot be read (ignored, with a warning, when `REEF_TOKEN` is set).
 pub fn resolve(flag_url: Option<&str>) -> Result<Login, Failure> {
     let path = path()?;
     // A broken file must not block someone who has REEF_TOKEN set.

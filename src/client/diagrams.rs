@@ -34,6 +34,12 @@ fn parse_diagram(value: &serde_json::Value) -> Result<Diagram, Failure> {
         .map_err(|e| Failure::Other(format!("the server sent a diagram Reef cannot read: {e}")))
 }
 
+/// `reef ls`: every live diagram, newest first, fetched 200 a page. Prints a table, or with
+/// `json` one `{"items": [...], "next_cursor": null}` object.
+///
+/// # Errors
+/// As [`Api::send`]; [`Failure::Other`] for an item that is not a diagram;
+/// [`Failure::BrokenPipe`] if standard output is closed.
 pub async fn ls(api: &Api, json: bool) -> Result<(), Failure> {
     let mut items = Vec::new();
     let mut cursor: Option<String> = None;
@@ -74,6 +80,12 @@ pub async fn ls(api: &Api, json: bool) -> Result<(), Failure> {
     ))
 }
 
+/// `reef get`: prints the diagram's source, or writes it to `to` (`-` means standard output)
+/// and prints how to push it back. With `json`, prints the API's answer instead.
+///
+/// # Errors
+/// [`Failure::NotFound`] for an id that cannot exist or is not the account's live diagram;
+/// any other failure of [`Api::send`]; [`Failure::Other`] if `to` cannot be written.
 pub async fn get(api: &Api, id: &str, to: Option<&Path>, json: bool) -> Result<(), Failure> {
     check_id(id)?;
     let (d, value) = api
@@ -101,16 +113,25 @@ pub async fn get(api: &Api, id: &str, to: Option<&Path>, json: bool) -> Result<(
 
 /// `reef push`: what to upload and how.
 pub struct Push<'a> {
+    /// Mermaid files; `-` is standard input.
     pub files: &'a [PathBuf],
+    /// The diagram to replace (one file only); `None` creates new diagrams.
     pub id: Option<&'a str>,
+    /// A new diagram's title (default: the file's stem), or a replacement's new title.
     pub title: Option<&'a str>,
+    /// With `id`: the version last fetched; the server refuses if the diagram has moved on.
     pub if_match: Option<i64>,
+    /// Print the API's JSON instead of progress lines.
     pub json: bool,
 }
 
 impl Push<'_> {
     /// Reads every file before anything is uploaded, so a typo in the last name does not leave
     /// a half-done push behind.
+    ///
+    /// # Errors
+    /// [`Failure::Usage`] for `--id` or `--title` with several files, or `-` given twice;
+    /// [`Failure::Other`] for a file that cannot be read or is not UTF-8.
     pub fn read(&self) -> Result<Vec<Input>, Failure> {
         if self.files.len() > 1 && (self.id.is_some() || self.title.is_some()) {
             return Err(Failure::Usage(
@@ -125,6 +146,13 @@ impl Push<'_> {
         self.files.iter().map(|p| files::read(p)).collect()
     }
 
+    /// Uploads `inputs` (from [`Push::read`]): one new diagram each, or with `id` the one
+    /// replacement, checked against the version as described on [`Push::if_match`].
+    ///
+    /// # Errors
+    /// As [`Api::send`], with 404 and 412 worded for the diagram; [`Failure::NotFound`] for an
+    /// id that cannot exist. Several files stop at the first failure; those before it stay
+    /// created.
     pub async fn run(&self, api: &Api, inputs: &[Input]) -> Result<(), Failure> {
         match (self.id, inputs) {
             (Some(id), [input]) => self.update(api, id, input).await,
@@ -237,6 +265,11 @@ impl Push<'_> {
     }
 }
 
+/// `reef rm`: moves the diagram to the trash (restorable for 30 days).
+///
+/// # Errors
+/// [`Failure::NotFound`] for an id that cannot exist or is not the account's live diagram;
+/// any other failure of [`Api::send`]; [`Failure::BrokenPipe`] if standard output is closed.
 pub async fn rm(api: &Api, id: &str, json: bool) -> Result<(), Failure> {
     check_id(id)?;
     api.send(api.request(Method::DELETE, api.endpoint(&["diagrams", id])))
@@ -251,6 +284,12 @@ pub async fn rm(api: &Api, id: &str, json: bool) -> Result<(), Failure> {
     ))
 }
 
+/// `reef share`: turns the public read-only link on (`on`, printing the bare URL) or off.
+///
+/// # Errors
+/// [`Failure::NotFound`] for an id that cannot exist or is not the account's live diagram;
+/// any other failure of [`Api::send`]; [`Failure::Other`] if sharing is on but the server
+/// sent no link.
 pub async fn share(api: &Api, id: &str, on: bool, json: bool) -> Result<(), Failure> {
     check_id(id)?;
     let request = api

@@ -27,27 +27,47 @@ pub enum TokenSource {
     Given { url: String },
 }
 
+/// Why a command failed. `Display` is the sentence printed after `reef: `; each variant has
+/// its own exit code ([`Failure::exit_code`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
+    /// Bad flags or arguments, caught before or instead of a request. Exit 2.
     #[error("{0}")]
     Usage(String),
+    /// No saved login and no `REEF_TOKEN`. Exit 3.
     #[error("not logged in: run `reef login` (or set REEF_TOKEN)")]
     NotLoggedIn,
+    /// The server answered 401, or `REEF_TOKEN` cannot be a token. Exit 3.
     #[error("{}", rejected(.0))]
     Rejected(TokenSource),
+    /// The server answered 403. Exit 4.
     #[error("{0}")]
     Forbidden(String),
+    /// The server answered 404, or the id cannot exist. Exit 5.
     #[error("{0}")]
     NotFound(String),
+    /// The server answered 409 or 412. Exit 6.
     #[error("{message}")]
     Conflict {
         message: String,
+        /// The diagram's version on the server, when the answer said.
         current: Option<i64>,
     },
+    /// The server answered 429. Exit 7.
     #[error("{}", rate_limited(*.retry_after))]
-    RateLimited { retry_after: Option<u64> },
+    RateLimited {
+        /// Seconds to wait, from `Retry-After` when it holds a whole number.
+        retry_after: Option<u64>,
+    },
+    /// No usable answer: a refused connection, a DNS or TLS failure, or a timeout. Exit 8.
     #[error("cannot reach {url}: {detail}")]
-    Unreachable { url: String, detail: String },
+    Unreachable {
+        /// The server's base URL as shown to people.
+        url: String,
+        /// The innermost cause, e.g. `Connection refused`.
+        detail: String,
+    },
+    /// Anything else: an unreadable file, a server error, an answer that is not Reef's. Exit 1.
     #[error("{0}")]
     Other(String),
     /// Standard output was closed early (`reef ls | head`): not worth a message.
@@ -79,6 +99,7 @@ fn rate_limited(retry_after: Option<u64>) -> String {
 }
 
 impl Failure {
+    /// The process exit code, as listed in [`EXIT_CODES`]; 0 for [`Failure::BrokenPipe`].
     pub fn exit_code(&self) -> u8 {
         match self {
             Failure::BrokenPipe => 0,
@@ -93,7 +114,8 @@ impl Failure {
         }
     }
 
-    /// Rewords a generic 404 or 412 for the diagram the command was about.
+    /// Rewords a generic 404 or 412 for the diagram `id` the command was about; other
+    /// failures pass through unchanged.
     pub fn about_diagram(self, id: &str) -> Self {
         match self {
             Failure::NotFound(_) => Failure::NotFound(format!(
@@ -112,7 +134,8 @@ impl Failure {
         }
     }
 
-    /// A local file that cannot be read or written.
+    /// A local file that cannot be read or written: `action` is the verb for the sentence
+    /// (`read`, `write`, `create`, `remove`).
     pub fn file(action: &str, path: &std::path::Path, e: &std::io::Error) -> Self {
         Failure::Other(format!("cannot {action} {}: {e}", path.display()))
     }

@@ -12,6 +12,7 @@ pub struct Input {
     pub name: String,
     /// The file name without its extension: the default title of a new diagram.
     pub stem: Option<String>,
+    /// The whole file as UTF-8 text.
     pub source: String,
 }
 
@@ -20,6 +21,10 @@ pub fn is_stdio(path: &Path) -> bool {
     path == Path::new("-")
 }
 
+/// Reads a Mermaid source from `path`, or all of standard input for `-`.
+///
+/// # Errors
+/// [`Failure::Other`] if it cannot be read or is not UTF-8.
 pub fn read(path: &Path) -> Result<Input, Failure> {
     if is_stdio(path) {
         let mut source = String::new();
@@ -45,6 +50,10 @@ pub fn read(path: &Path) -> Result<Input, Failure> {
     })
 }
 
+/// Writes `bytes` to `path`, replacing any file there.
+///
+/// # Errors
+/// [`Failure::Other`] if it cannot be written.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     std::fs::write(path, bytes).map_err(|e| Failure::file("write", path, &e))
 }

@@ -12,6 +12,7 @@ use super::config::Login;
 use super::error::Failure;
 use super::model::Envelope;
 
+/// A server's `/api` as one login sees it: every request carries its bearer token.
 pub struct Api {
     client: reqwest::Client,
     login: Login,
@@ -20,12 +21,16 @@ pub struct Api {
 /// A successful answer.
 pub struct Reply {
     pub headers: HeaderMap,
+    /// The whole body, as bytes.
     pub body: Vec<u8>,
     url: Url,
 }
 
 impl Reply {
     /// The body as `T`; a body that is not Reef's JSON means the URL points somewhere else.
+    ///
+    /// # Errors
+    /// [`Failure::Other`] if the body is not JSON of that shape.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, Failure> {
         serde_json::from_slice(&self.body).map_err(|_| {
             Failure::Other(format!(
@@ -43,6 +48,11 @@ impl Reply {
 }
 
 impl Api {
+    /// A client for `login`: 10-second connect timeout, 120 seconds per request, and no
+    /// redirects followed.
+    ///
+    /// # Errors
+    /// [`Failure::Other`] if the HTTP client cannot be built.
     pub fn new(login: Login) -> Result<Self, Failure> {
         let client = reqwest::Client::builder()
             .user_agent(concat!("reef-cli/", env!("CARGO_PKG_VERSION")))
@@ -57,10 +67,12 @@ impl Api {
         Ok(Self { client, login })
     }
 
+    /// The server's base URL, as resolved.
     pub fn base(&self) -> &Url {
         &self.login.url
     }
 
+    /// The login in use, including where its token came from.
     pub fn login(&self) -> &Login {
         &self.login
     }
@@ -74,13 +86,21 @@ impl Api {
         url
     }
 
+    /// A request to `url` carrying the bearer token; send it with [`Api::send`].
     pub fn request(&self, method: Method, url: Url) -> RequestBuilder {
         self.client
             .request(method, url)
             .bearer_auth(self.login.token.expose())
     }
 
-    /// Sends the request; any status other than 2xx becomes a [`Failure`].
+    /// Sends the request and reads the whole answer.
+    ///
+    /// # Errors
+    /// [`Failure::Unreachable`] if no answer arrives; for a status other than 2xx, the
+    /// [`Failure`] of that status (401 [`Failure::Rejected`], 403 [`Failure::Forbidden`], 404
+    /// [`Failure::NotFound`], 409 and 412 [`Failure::Conflict`], 429
+    /// [`Failure::RateLimited`], anything else [`Failure::Other`]) with the API's message;
+    /// [`Failure::Other`] if the request cannot be built.
     pub async fn send(&self, request: RequestBuilder) -> Result<Reply, Failure> {
         let request = request
             .build()
@@ -105,7 +125,11 @@ impl Api {
         }
     }
 
-    /// GET of an endpoint, parsed.
+    /// GET of the endpoint at `segments` (see [`Api::endpoint`]): the body as `T`, and as raw
+    /// JSON for `--json`.
+    ///
+    /// # Errors
+    /// As [`Api::send`] and [`Reply::parse`].
     pub async fn get<T: DeserializeOwned>(
         &self,
         segments: &[&str],

@@ -26,7 +26,8 @@ pub use error::EXIT_CODES;
 use error::Failure;
 use http::Api;
 
-/// Runs one client command and turns its outcome into a message and an exit code.
+/// Runs one client command and turns its outcome into a message on standard error and an exit
+/// code (see [`EXIT_CODES`]). A closed standard output counts as success.
 pub fn run(command: ClientCommand) -> ExitCode {
     match dispatch(command) {
         Ok(()) | Err(Failure::BrokenPipe) => ExitCode::SUCCESS,

@@ -17,24 +17,35 @@ fn write_stdout(bytes: &[u8]) -> Result<(), Failure> {
         })
 }
 
-/// One line (or several) of text on standard output.
+/// One line (or several) of text on standard output; a newline is added.
+///
+/// # Errors
+/// [`Failure::BrokenPipe`] if standard output is closed; [`Failure::Other`] for any other
+/// write failure.
 pub fn line(text: &str) -> Result<(), Failure> {
     write_stdout(format!("{text}\n").as_bytes())
 }
 
 /// Bytes exactly as they are (a diagram's source, an SVG).
+///
+/// # Errors
+/// As [`line()`].
 pub fn raw(bytes: &[u8]) -> Result<(), Failure> {
     write_stdout(bytes)
 }
 
-/// Pretty JSON for `--json`.
+/// Pretty JSON for `--json`, then a newline.
+///
+/// # Errors
+/// As [`line()`].
 pub fn json(value: &serde_json::Value) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| Failure::Other(format!("cannot encode JSON: {e}")))?;
     line(&text)
 }
 
-/// Server text made safe for a terminal, cut to `max` characters.
+/// Server text made safe for a terminal (each control character becomes a space), cut to
+/// `max` characters including the `…` that marks a cut.
 pub fn clean(text: &str, max: usize) -> String {
     let safe: String = text
         .chars()
@@ -48,7 +59,8 @@ pub fn clean(text: &str, max: usize) -> String {
     }
 }
 
-/// `2027-05-23T07:38:45Z` as `2027-05-23 07:38` (UTC, to the minute).
+/// `2027-05-23T07:38:45Z` as `2027-05-23 07:38` (UTC, to the minute); anything shorter is
+/// returned as it is.
 pub fn minute(rfc3339: &str) -> String {
     match (rfc3339.get(..10), rfc3339.get(11..16)) {
         (Some(day), Some(time)) => format!("{day} {time}"),
@@ -56,12 +68,13 @@ pub fn minute(rfc3339: &str) -> String {
     }
 }
 
-/// `2027-05-23T07:38:45Z` as `2027-05-23`.
+/// `2027-05-23T07:38:45Z` as `2027-05-23`; anything shorter is returned as it is.
 pub fn day(rfc3339: &str) -> &str {
     rfc3339.get(..10).unwrap_or(rfc3339)
 }
 
-/// Left-aligned columns separated by two spaces.
+/// Left-aligned columns separated by two spaces, one line per row after the `headers` line,
+/// with no trailing newline. Widths count characters.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {

@@ -14,12 +14,17 @@ use super::files;
 use super::output;
 use crate::render::{ExportFormat, ExportOptions, RenderSettings, Renderer};
 
+/// `reef render`: what to draw, where, and by whom.
 pub struct Job<'a> {
+    /// The Mermaid file; `-` is standard input.
     pub file: &'a Path,
+    /// Where the drawing goes; `-` is standard output.
     pub output: &'a Path,
     /// `svg`, `png`, `pdf` or `txt`; without it, the output's extension decides.
     pub format: Option<&'a str>,
+    /// Render in a local worker instead of on the server.
     pub local: bool,
+    /// PNG pixel density, 1 to 4.
     pub scale: u8,
     pub remote: &'a Remote,
 }
@@ -49,6 +54,14 @@ fn choose(format: Option<&str>, path: &Path) -> Result<ExportFormat, Failure> {
     })
 }
 
+/// Draws `job.file` and writes the result; with `--json`, reports the output's path, format
+/// and size in bytes.
+///
+/// # Errors
+/// [`Failure::Usage`] for an unknown format or output extension, or `--json` with standard
+/// output; [`Failure::Other`] for an unreadable input, an unwritable output, or a local
+/// render that fails (the renderer's sentence); on the server, [`Failure::NotLoggedIn`]
+/// without a login and any failure of [`Api::send`](super::http::Api::send).
 pub fn render(job: &Job<'_>) -> Result<(), Failure> {
     let image = choose(job.format, job.output)?;
     let to_stdout = files::is_stdio(job.output);

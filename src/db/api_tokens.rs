@@ -8,22 +8,30 @@ use super::DbResult;
 use super::UnixTime;
 use super::security_log::{self, EventKind};
 
+/// Live tokens one account may hold at once.
 pub const MAX_LIVE: i64 = 10;
-/// `last_used_at` is written at most this often per token, so reads stay cheap.
+/// Seconds between writes of `last_used_at` per token (unless the address changes), so reads
+/// stay cheap.
 pub const TOUCH_EVERY_SECS: i64 = 60;
-/// Expired tokens stay listed (greyed) this long, then drop off the settings page.
+/// Seconds (30 days) an expired token stays listed (greyed), then drops off the settings page.
 pub const SHOW_EXPIRED_SECS: i64 = 30 * 24 * 3600;
 
+/// A token as the settings page lists it; never its secret or hash.
 #[derive(Debug, Clone)]
 pub struct Token {
     pub id: i64,
+    /// The label its owner gave it.
     pub name: String,
     /// `read` or `read-write`, as stored.
     pub scope: String,
+    /// The secret's last 4 characters, to tell tokens apart.
     pub last4: String,
     pub created_at: UnixTime,
+    /// The first second it no longer authenticates.
     pub expires_at: UnixTime,
+    /// Accurate to [`TOUCH_EVERY_SECS`]; `None` until first used.
     pub last_used_at: Option<UnixTime>,
+    /// The client address of the last use, as text.
     pub last_used_ip: Option<String>,
 }
 
@@ -46,14 +54,19 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Token> {
 pub struct Issued<'a> {
     /// SHA-256 of the whole secret.
     pub hash: [u8; 32],
+    /// The secret's last 4 characters, shown in listings.
     pub last4: &'a str,
+    /// Also the `now` of the write that stores it.
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
 }
 
+/// The outcome of [`create`].
 #[derive(Debug)]
 pub enum Created {
+    /// Stored; the new token.
     Ok(Token),
+    /// The account already has [`MAX_LIVE`] live tokens; nothing was written.
     CapReached,
 }
 
@@ -99,6 +112,12 @@ fn insert(
 
 /// Creates a token unless the account already has [`MAX_LIVE`] live ones. The count and the
 /// insert share one IMMEDIATE transaction, so concurrent creates cannot overshoot the cap.
+/// `scope` is `read` or `read-write`; `ip` is the client address as text, for the security
+/// log.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails, including a `scope` other than
+/// the two, a hash already stored, or another writer holding the database for over 5 seconds.
 pub fn create(
     conn: &mut Connection,
     user_id: i64,
@@ -124,7 +143,11 @@ pub fn create(
     Ok(Created::Ok(token))
 }
 
-/// Live tokens and recently expired ones (for display), newest first. Revoked ones are gone.
+/// Live tokens and ones expired within [`SHOW_EXPIRED_SECS`] (for display), newest first.
+/// Revoked ones are gone.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn list(conn: &Connection, user_id: i64, now: UnixTime) -> DbResult<Vec<Token>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM api_tokens
@@ -138,11 +161,20 @@ pub fn list(conn: &Connection, user_id: i64, now: UnixTime) -> DbResult<Vec<Toke
     Ok(rows)
 }
 
+/// How many unrevoked tokens the account has that are still valid at `now`.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn count_live(conn: &Connection, user_id: i64, now: UnixTime) -> DbResult<i64> {
     live_count(conn, user_id, now)
 }
 
-/// Revokes one of the account's tokens. Returns its name, or None if it was not live.
+/// Revokes one of the account's tokens at `now` and logs it from `ip`. Returns its name, or
+/// `None` if it is not the account's or was already revoked. An expired token can still be
+/// revoked (it then drops off the list at once).
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails.
 pub fn revoke(
     conn: &mut Connection,
     user_id: i64,
@@ -167,7 +199,10 @@ pub fn revoke(
     Ok(name)
 }
 
-/// Revokes every live token of the account; returns how many.
+/// Revokes every live token of the account at `now`, logging each from `ip`; returns how many.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails.
 pub fn revoke_all(
     conn: &mut Connection,
     user_id: i64,
@@ -193,6 +228,11 @@ pub fn revoke_all(
 
 /// Issues a new secret for a live token (same name and scope, a fresh lifetime) and revokes
 /// the old secret in the same transaction. None if the token is not the account's or not live.
+/// The returned token has a new id; `new.created_at` is the time of the change.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails, or another writer holds the
+/// database for over 5 seconds.
 pub fn regenerate(
     conn: &mut Connection,
     user_id: i64,
@@ -236,17 +276,26 @@ pub fn regenerate(
 #[derive(Debug, Clone)]
 pub struct Authenticated {
     pub token_id: i64,
+    /// The account the token belongs to.
     pub user_id: i64,
+    /// That account's email.
     pub email: String,
+    /// The token's label.
     pub name: String,
     /// `read` or `read-write`, as stored.
     pub scope: String,
     pub expires_at: UnixTime,
+    /// As stored before this use; see [`needs_touch`].
     pub last_used_at: Option<UnixTime>,
+    /// As stored before this use, as text.
     pub last_used_ip: Option<String>,
 }
 
-/// Looks a secret up through the unique index; revoked and expired tokens are absent.
+/// Looks a secret up by its SHA-256 through the unique index; revoked tokens, and tokens
+/// whose `expires_at` is not after `now`, are absent. Writes nothing.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn authenticate(
     conn: &Connection,
     hash: &[u8; 32],
@@ -273,7 +322,8 @@ pub fn authenticate(
         .optional()?)
 }
 
-/// Whether a use of `token` needs a write: the minute has turned or the address is new to it.
+/// Whether a use of `token` from `ip` (as text) at `now` needs a write: [`TOUCH_EVERY_SECS`]
+/// have passed since the last recorded use, or the address differs from the last one.
 pub fn needs_touch(token: &Authenticated, ip: &str, now: UnixTime) -> bool {
     token
         .last_used_at
@@ -282,7 +332,10 @@ pub fn needs_touch(token: &Authenticated, ip: &str, now: UnixTime) -> bool {
 }
 
 /// Records a use: last-used time and address, and a security event the first time the token
-/// is seen from an address.
+/// is seen from an address. `ip` is the client address as text.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails.
 pub fn touch(
     conn: &mut Connection,
     token: &Authenticated,
@@ -312,7 +365,11 @@ pub fn touch(
     Ok(())
 }
 
-/// Writes one "expired" event per token whose lifetime has ended.
+/// Writes one "expired" event, dated at its expiry, per unrevoked token whose lifetime has
+/// ended by `now`, and marks the token so it is logged once. Returns how many.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails.
 pub fn log_expired(conn: &mut Connection, now: UnixTime) -> DbResult<usize> {
     let tx = conn.transaction()?;
     let expired = {

@@ -6,13 +6,15 @@ use super::{DbResult, UnixTime};
 
 /// Revisions kept per diagram; older ones are pruned on save.
 pub const REVISIONS_KEPT: i64 = 100;
-/// Trashed diagrams are purged after this long.
+/// Seconds (30 days) a diagram stays in the trash before [`purge_trash`] removes it.
 pub const TRASH_SECS: i64 = 30 * 24 * 3600;
 
 /// Who owns a diagram: an account, or a guest identified by the hash of its cookie.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Owner {
+    /// An account, by `users.id`.
     User(i64),
+    /// A guest, by the SHA-256 of its cookie value.
     Guest([u8; 32]),
 }
 
@@ -26,15 +28,22 @@ impl Owner {
     }
 }
 
+/// A diagram row as stored.
 #[derive(Debug, Clone)]
 pub struct Diagram {
+    /// Short base62 id, unique across all owners.
     pub id: String,
     pub title: String,
+    /// Mermaid text, as saved.
     pub source: String,
+    /// 1 when created, plus one for every save that changed the title or source.
     pub version: i64,
+    /// The public link's id; `None` while sharing is off.
     pub share_id: Option<String>,
     pub created_at: UnixTime,
+    /// Last change of title or source; never goes backwards.
     pub updated_at: UnixTime,
+    /// When it was moved to the trash; `None` while live.
     pub deleted_at: Option<UnixTime>,
 }
 
@@ -61,10 +70,13 @@ pub struct Cursor {
 }
 
 impl Cursor {
+    /// The cursor as clients carry it: `<updated_at>.<id>`.
     pub fn encode(&self) -> String {
         format!("{}.{}", self.updated_at, self.id)
     }
 
+    /// Reads [`Cursor::encode`]'s form back; `None` for anything else (the id must be 1 to 32
+    /// ASCII letters or digits).
     pub fn decode(raw: &str) -> Option<Self> {
         let (at, id) = raw.split_once('.')?;
         let valid_id =
@@ -77,7 +89,11 @@ impl Cursor {
     }
 }
 
-/// A page of live diagrams, newest first, and the cursor of the next page if any.
+/// A page of at most `limit` live diagrams, newest first, starting after `after` (from the
+/// top when `None`), and the cursor of the next page if there is one.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn list(
     conn: &Connection,
     owner: &Owner,
@@ -112,7 +128,10 @@ pub fn list(
     Ok((items, next))
 }
 
-/// Diagrams in the owner's trash, most recently deleted first.
+/// Diagrams in the owner's trash, most recently deleted first; at most 500.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn trash(conn: &Connection, owner: &Owner) -> DbResult<Vec<Diagram>> {
     let (col, val) = owner.column();
     let sql = format!(
@@ -127,6 +146,9 @@ pub fn trash(conn: &Connection, owner: &Owner) -> DbResult<Vec<Diagram>> {
 }
 
 /// The owner's diagram, trashed or not. Someone else's id is simply absent.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn get(conn: &Connection, owner: &Owner, id: &str) -> DbResult<Option<Diagram>> {
     let (col, val) = owner.column();
     let sql = format!("SELECT {COLUMNS} FROM diagrams WHERE id = ?1 AND {col} = ?2");
@@ -136,7 +158,11 @@ pub fn get(conn: &Connection, owner: &Owner, id: &str) -> DbResult<Option<Diagra
         .optional()?)
 }
 
-/// A live diagram by its share id, for the public read-only page.
+/// A live diagram by its share id, for the public read-only page; `None` once sharing is off
+/// or the diagram is trashed.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn by_share_id(conn: &Connection, share_id: &str) -> DbResult<Option<Diagram>> {
     let sql = format!("SELECT {COLUMNS} FROM diagrams WHERE share_id = ?1 AND deleted_at IS NULL");
     Ok(conn
@@ -158,6 +184,12 @@ fn insert_revision(conn: &Connection, d: &Diagram) -> DbResult<()> {
     Ok(())
 }
 
+/// Stores a new diagram at version 1, with `now` as its created and updated time, and its
+/// first revision, in one transaction. `id` is a fresh id the caller made.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails, including when `id` is already
+/// taken.
 pub fn create(
     conn: &mut Connection,
     owner: &Owner,
@@ -190,16 +222,22 @@ pub fn create(
     Ok(diagram)
 }
 
+/// The outcome of a write checked against the owner and an expected version.
 #[derive(Debug)]
 pub enum Saved {
+    /// Written (or nothing to write); the diagram as it now is.
     Ok(Diagram),
+    /// The owner has no live diagram with that id.
     NotFound,
     /// The caller edited an older version; nothing was written.
     Stale(Diagram),
 }
 
 /// The owner's live diagram if it is at `expected_version` (when given); otherwise the
-/// answer to give: not found, or stale with the current state.
+/// answer to give: not found, or stale with the current state. Writes nothing.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn current_at(
     conn: &Connection,
     owner: &Owner,
@@ -216,7 +254,12 @@ pub fn current_at(
 }
 
 /// Replaces title and source, bumping the version and keeping a revision. With
-/// `expected_version`, a concurrent edit is refused instead of silently overwritten.
+/// `expected_version`, a concurrent edit is refused instead of silently overwritten. The check
+/// and the write share one IMMEDIATE transaction.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails, or another writer holds the
+/// database for over 5 seconds.
 pub fn update(
     conn: &mut Connection,
     owner: &Owner,
@@ -238,7 +281,11 @@ pub fn update(
 
 /// Writes `title` and `source` over `current` (read in the same transaction), bumping the
 /// version and keeping a revision; an identical text writes nothing. Run it inside a
-/// transaction: the update and its revision belong together.
+/// transaction: the update and its revision belong together. Returns the diagram as saved;
+/// `updated_at` is `now`, or the previous value if that is later.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails.
 pub fn save(
     conn: &Connection,
     current: Diagram,
@@ -272,7 +319,11 @@ pub fn save(
     Ok(next)
 }
 
-/// Moves a diagram to the trash (and turns its share link off). Returns false if absent.
+/// Moves the owner's live diagram to the trash at `now` (and turns its share link off).
+/// Returns false if there is no such live diagram.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
 pub fn trash_one(conn: &Connection, owner: &Owner, id: &str, now: UnixTime) -> DbResult<bool> {
     let (col, val) = owner.column();
     let n = conn.execute(
@@ -285,6 +336,11 @@ pub fn trash_one(conn: &Connection, owner: &Owner, id: &str, now: UnixTime) -> D
     Ok(n == 1)
 }
 
+/// Takes the owner's diagram out of the trash; its share link stays off. Returns false if
+/// there is no such trashed diagram.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
 pub fn restore(conn: &Connection, owner: &Owner, id: &str) -> DbResult<bool> {
     let (col, val) = owner.column();
     let n = conn.execute(
@@ -297,7 +353,11 @@ pub fn restore(conn: &Connection, owner: &Owner, id: &str) -> DbResult<bool> {
     Ok(n == 1)
 }
 
-/// Removes diagrams that have been in the trash for longer than [`TRASH_SECS`].
+/// Removes diagrams that have been in the trash for longer than [`TRASH_SECS`], with their
+/// revisions. Returns how many.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
 pub fn purge_trash(conn: &Connection, now: UnixTime) -> DbResult<usize> {
     Ok(conn.execute(
         "DELETE FROM diagrams WHERE deleted_at IS NOT NULL AND deleted_at < ?1",
@@ -305,7 +365,12 @@ pub fn purge_trash(conn: &Connection, now: UnixTime) -> DbResult<usize> {
     )?)
 }
 
-/// Turns the share link on (keeping an existing id) or off. Returns the diagram as it now is.
+/// Turns the share link on with `new_share_id` (keeping an existing id) or, with `None`, off.
+/// Returns the diagram as it now is; `None` if the owner has no such live diagram.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails, including when `new_share_id`
+/// is already another diagram's.
 pub fn set_share(
     conn: &Connection,
     owner: &Owner,
@@ -323,15 +388,21 @@ pub fn set_share(
     Ok(get(conn, owner, id)?.filter(|d| d.deleted_at.is_none()))
 }
 
+/// A diagram's title and source as saved at one version.
 #[derive(Debug, Clone)]
 pub struct Revision {
     pub version: i64,
     pub title: String,
     pub source: String,
+    /// When this version was saved.
     pub created_at: UnixTime,
 }
 
-/// Revision headers and sources, newest first (at most [`REVISIONS_KEPT`]).
+/// Revision headers and sources, newest first (at most [`REVISIONS_KEPT`]). Looked up by id
+/// alone: check ownership first.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn revisions(conn: &Connection, diagram_id: &str) -> DbResult<Vec<Revision>> {
     let mut stmt = conn.prepare_cached(
         "SELECT version, title, source, created_at FROM revisions
@@ -350,6 +421,11 @@ pub fn revisions(conn: &Connection, diagram_id: &str) -> DbResult<Vec<Revision>>
     Ok(rows)
 }
 
+/// One revision of a diagram; `None` if that version was never saved or has been pruned.
+/// Looked up by id alone: check ownership first.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn revision(conn: &Connection, diagram_id: &str, version: i64) -> DbResult<Option<Revision>> {
     Ok(conn
         .query_row(
@@ -368,7 +444,11 @@ pub fn revision(conn: &Connection, diagram_id: &str, version: i64) -> DbResult<O
         .optional()?)
 }
 
-/// Moves every diagram a guest made into an account (on sign-up or sign-in).
+/// Moves every diagram a guest made (`guest`: the SHA-256 of its cookie value) into an
+/// account (on sign-up or sign-in). Returns how many moved.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
 pub fn claim_guest(conn: &Connection, guest: &[u8; 32], user_id: i64) -> DbResult<usize> {
     Ok(conn.execute(
         "UPDATE diagrams SET owner_user = ?1, owner_guest = NULL WHERE owner_guest = ?2",
@@ -376,7 +456,12 @@ pub fn claim_guest(conn: &Connection, guest: &[u8; 32], user_id: i64) -> DbResul
     )?)
 }
 
-/// Moves a diagram to the trash if it is still at `expected_version` (when given).
+/// Moves a diagram to the trash if it is still at `expected_version` (when given), checked and
+/// written in one IMMEDIATE transaction. [`Saved::Ok`] holds the diagram as it was before.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails, or another writer holds the
+/// database for over 5 seconds.
 pub fn trash_checked(
     conn: &mut Connection,
     owner: &Owner,

@@ -24,27 +24,38 @@ const MIGRATIONS: &[&str] = &[
 /// A point in time as stored: whole seconds since the Unix epoch, UTC.
 pub type UnixTime = i64;
 
+/// The schema version this build migrates to: SQLite's `user_version` once every migration
+/// has run. A database above it is refused rather than opened.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// Why a store call failed. None of these is a refusal the caller can explain to a person;
+/// refusals travel inside the `Ok` value (`Saved`, `Created`, `None`, `false`).
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
+    /// SQLite refused a statement, or could not open or lock the file (it waits up to 5
+    /// seconds for another writer first).
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// No pooled connection within 10 seconds, or the pool could not be built.
     #[error("database pool error: {0}")]
     Pool(#[from] r2d2::Error),
+    /// The file's `user_version` (`found`) is above this build's [`SCHEMA_VERSION`] (`known`).
     #[error(
         "this database was written by a newer version of Reef (schema version {found}, this build knows up to {known}); refusing to open it. Upgrade Reef or restore a backup."
     )]
     TooNew { found: i64, known: i64 },
+    /// The data directory (`path`, as given) could not be created.
     #[error("could not create the data directory {path}: {source}")]
     DataDir {
         path: String,
         source: std::io::Error,
     },
+    /// The blocking task running the query panicked or was cancelled; the join error's text.
     #[error("database task failed: {0}")]
     Task(String),
 }
 
+/// The result of every store call.
 pub type DbResult<T> = Result<T, DbError>;
 
 /// The connection pool. Cheap to clone.
@@ -63,7 +74,13 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
 }
 
 impl Db {
-    /// Opens (creating if needed) `reef.db` in `dir` and applies pending migrations.
+    /// Opens (creating if needed) `reef.db` in `dir`, creating `dir` too, and applies pending
+    /// migrations, each in its own transaction.
+    ///
+    /// # Errors
+    /// [`DbError::DataDir`] if `dir` cannot be created; [`DbError::TooNew`] if a newer Reef
+    /// wrote the file (it is left untouched); [`DbError::Sqlite`] if the file cannot be opened
+    /// or a migration fails; [`DbError::Pool`] if the pool cannot open its connections.
     pub fn open(dir: &Path) -> DbResult<Self> {
         std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir {
             path: dir.display().to_string(),
@@ -85,7 +102,11 @@ impl Db {
         Ok(Self { pool })
     }
 
-    /// Runs `f` with a pooled connection on the blocking thread pool.
+    /// Runs `f` with a pooled connection on the blocking thread pool and returns its result.
+    ///
+    /// # Errors
+    /// [`DbError::Pool`] if no connection is free within 10 seconds; [`DbError::Task`] if `f`
+    /// panicked or the runtime is shutting down; otherwise whatever `f` returns.
     pub async fn run<T, F>(&self, f: F) -> DbResult<T>
     where
         T: Send + 'static,
@@ -104,6 +125,10 @@ impl Db {
     /// same database and no other writer can come between them. Committed when `f` returns
     /// `Ok` (a refusal carried inside `T` commits nothing unless `f` wrote first); rolled
     /// back on any error.
+    ///
+    /// # Errors
+    /// As [`Db::run`], and [`DbError::Sqlite`] if the transaction cannot begin (another writer
+    /// held the lock for over 5 seconds) or commit.
     pub async fn write<T, F>(&self, f: F) -> DbResult<T>
     where
         T: Send + 'static,
@@ -118,7 +143,10 @@ impl Db {
         .await
     }
 
-    /// A synchronous connection for command-line tools.
+    /// A synchronous connection for command-line tools; it goes back to the pool on drop.
+    ///
+    /// # Errors
+    /// [`DbError::Pool`] if no connection is free within 10 seconds.
     pub fn conn(&self) -> DbResult<r2d2::PooledConnection<SqliteConnectionManager>> {
         Ok(self.pool.get()?)
     }
@@ -145,7 +173,12 @@ fn migrate(conn: &mut Connection) -> DbResult<()> {
 }
 
 /// Copies the live database in `data_dir` to `target` with SQLite's online backup API: a
-/// consistent snapshot even while the server keeps writing.
+/// consistent snapshot even while the server keeps writing. `target` is a file path; SQLite
+/// creates it.
+///
+/// # Errors
+/// [`DbError::TooNew`] if a newer Reef wrote the live database; [`DbError::Sqlite`] if either
+/// file cannot be opened or the copy fails.
 pub fn backup(data_dir: &Path, target: &Path) -> DbResult<()> {
     let source = Connection::open(data_dir.join("reef.db"))?;
     source.busy_timeout(Duration::from_secs(5))?;
@@ -163,6 +196,9 @@ pub fn backup(data_dir: &Path, target: &Path) -> DbResult<()> {
 }
 
 /// Liveness probe: the database answers a trivial query.
+///
+/// # Errors
+/// [`DbError::Sqlite`] if it does not.
 pub fn ping(conn: &Connection) -> DbResult<()> {
     conn.query_row("SELECT 1", [], |_| Ok(()))?;
     Ok(())

@@ -4,8 +4,10 @@ use rusqlite::{Connection, params};
 
 use super::{DbResult, UnixTime};
 
+/// Seconds (90 days) an event is kept and shown.
 pub const KEEP_SECS: i64 = 90 * 24 * 3600;
 
+/// What happened; stored as [`EventKind::as_str`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     SignIn,
@@ -13,10 +15,12 @@ pub enum EventKind {
     TokenRegenerated,
     TokenRevoked,
     TokenExpired,
+    /// A token was used from an address it had not been used from before.
     TokenNewIp,
 }
 
 impl EventKind {
+    /// The stored snake_case name, e.g. `token_new_ip`.
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::SignIn => "sign_in",
@@ -29,14 +33,23 @@ impl EventKind {
     }
 }
 
+/// One logged event, as stored.
 #[derive(Debug, Clone)]
 pub struct Event {
     pub at: UnixTime,
+    /// An [`EventKind::as_str`] name.
     pub kind: String,
+    /// The token's label at the time; `None` for sign-ins.
     pub token_name: Option<String>,
+    /// The client address as text; `None` when no request caused it (an expiry).
     pub ip: Option<String>,
 }
 
+/// Logs one event for the account at `now`. `token_name` is the token's label (`None` for
+/// sign-ins); `ip` the client address as text, when a request caused it.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the insert fails.
 pub fn record(
     conn: &Connection,
     user_id: i64,
@@ -52,7 +65,11 @@ pub fn record(
     Ok(())
 }
 
-/// The account's events of the last 90 days, newest first.
+/// The account's events of the last [`KEEP_SECS`] before `now`, newest first; at most
+/// `limit`.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn recent(
     conn: &Connection,
     user_id: i64,
@@ -76,6 +93,10 @@ pub fn recent(
     Ok(rows)
 }
 
+/// Removes events older than [`KEEP_SECS`] at `now`; returns how many.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
 pub fn purge_old(conn: &Connection, now: UnixTime) -> DbResult<usize> {
     Ok(conn.execute(
         "DELETE FROM security_events WHERE at < ?1",

@@ -5,11 +5,17 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::users::User;
 use super::{DbResult, UnixTime};
 
-/// Sessions idle for longer than this are gone.
+/// Seconds (30 days) a session may go unused; after that it is gone.
 pub const IDLE_SECS: i64 = 30 * 24 * 3600;
 /// `last_seen_at` is refreshed at most this often, so reads stay reads.
 const TOUCH_EVERY_SECS: i64 = 3600;
 
+/// Stores a new session for the account, seen at `now`. `id_hash` is the SHA-256 of the
+/// cookie value.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the insert fails, including when `id_hash` is
+/// already stored.
 pub fn create(conn: &Connection, id_hash: &[u8; 32], user_id: i64, now: UnixTime) -> DbResult<()> {
     conn.execute(
         "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES (?1, ?2, ?3, ?3)",
@@ -18,7 +24,12 @@ pub fn create(conn: &Connection, id_hash: &[u8; 32], user_id: i64, now: UnixTime
     Ok(())
 }
 
-/// The signed-in user for a session, if it exists and has not idled out.
+/// The signed-in user for a session (`id_hash`: the SHA-256 of the cookie value), if it exists
+/// and has not idled out. An idle session is deleted here; a live one has its last-seen time
+/// moved to `now` at most once an hour.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails.
 pub fn user(conn: &Connection, id_hash: &[u8; 32], now: UnixTime) -> DbResult<Option<User>> {
     let found = conn
         .query_row(
@@ -54,12 +65,20 @@ pub fn user(conn: &Connection, id_hash: &[u8; 32], now: UnixTime) -> DbResult<Op
     Ok(Some(user))
 }
 
+/// Ends one session (sign-out); nothing happens if it does not exist.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
 pub fn delete(conn: &Connection, id_hash: &[u8; 32]) -> DbResult<()> {
     conn.execute("DELETE FROM sessions WHERE id_hash = ?1", [&id_hash[..]])?;
     Ok(())
 }
 
 /// Signs the account out everywhere except the given session (after a password change).
+/// `keep` is that session's cookie hash.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
 pub fn delete_others(conn: &Connection, user_id: i64, keep: &[u8; 32]) -> DbResult<()> {
     conn.execute(
         "DELETE FROM sessions WHERE user_id = ?1 AND id_hash <> ?2",
@@ -68,6 +87,10 @@ pub fn delete_others(conn: &Connection, user_id: i64, keep: &[u8; 32]) -> DbResu
     Ok(())
 }
 
+/// Removes sessions idle for longer than [`IDLE_SECS`] at `now`; returns how many.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
 pub fn purge_idle(conn: &Connection, now: UnixTime) -> DbResult<usize> {
     Ok(conn.execute(
         "DELETE FROM sessions WHERE last_seen_at < ?1",

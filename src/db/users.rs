@@ -4,16 +4,21 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{DbResult, UnixTime};
 
+/// An account, without its password hash.
 #[derive(Debug, Clone)]
 pub struct User {
     pub id: i64,
+    /// As stored; compared without case.
     pub email: String,
     pub is_admin: bool,
 }
 
+/// The outcome of [`create`].
 #[derive(Debug)]
 pub enum Created {
+    /// Stored; the new account.
     Ok(User),
+    /// Another account has this email (compared without case); nothing was written.
     DuplicateEmail,
     /// Sign-ups are closed and this would not be the first account.
     Closed,
@@ -21,7 +26,12 @@ pub enum Created {
 
 /// Creates an account. When `only_if_first` is set (closed sign-ups from the browser), the
 /// insert happens only if no account exists yet, checked in the same write transaction so two
-/// racing first sign-ups cannot both become admin. The first account is always admin.
+/// racing first sign-ups cannot both become admin. The first account is always admin, and
+/// `force_admin` makes any other one admin too. `password_hash` is the argon2id PHC string.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails, or another writer holds the
+/// database for over 5 seconds.
 pub fn create(
     conn: &mut Connection,
     email: &str,
@@ -57,11 +67,19 @@ pub fn create(
     }))
 }
 
+/// How many accounts exist.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn count(conn: &Connection) -> DbResult<i64> {
     Ok(conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?)
 }
 
-/// The account and its password hash, for sign-in.
+/// The account and its argon2id password hash (PHC string), for sign-in; the email is
+/// compared without case. `None` if there is no such account.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn by_email(conn: &Connection, email: &str) -> DbResult<Option<(User, String)>> {
     Ok(conn
         .query_row(
@@ -81,6 +99,10 @@ pub fn by_email(conn: &Connection, email: &str) -> DbResult<Option<(User, String
         .optional()?)
 }
 
+/// The account's argon2id password hash (PHC string); `None` if the account is gone.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
 pub fn password_hash(conn: &Connection, user_id: i64) -> DbResult<Option<String>> {
     Ok(conn
         .query_row(
@@ -91,7 +113,11 @@ pub fn password_hash(conn: &Connection, user_id: i64) -> DbResult<Option<String>
         .optional()?)
 }
 
-/// Returns false when another account already uses the email.
+/// Changes the account's email. Returns false when another account already uses it (compared
+/// without case); true otherwise, also when `user_id` does not exist.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails for any other reason.
 pub fn set_email(conn: &Connection, user_id: i64, email: &str) -> DbResult<bool> {
     match conn.execute(
         "UPDATE users SET email = ?1 WHERE id = ?2",
@@ -107,6 +133,11 @@ pub fn set_email(conn: &Connection, user_id: i64, email: &str) -> DbResult<bool>
     }
 }
 
+/// Replaces the account's password hash (an argon2id PHC string). Sessions are left alone;
+/// see `sessions::delete_others`.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
 pub fn set_password_hash(conn: &Connection, user_id: i64, hash: &str) -> DbResult<()> {
     conn.execute(
         "UPDATE users SET password_hash = ?1 WHERE id = ?2",
@@ -115,7 +146,11 @@ pub fn set_password_hash(conn: &Connection, user_id: i64, hash: &str) -> DbResul
     Ok(())
 }
 
-/// Deletes the account; sessions and diagrams (with revisions) go with it by cascade.
+/// Deletes the account; sessions and diagrams (with revisions) go with it by cascade, as do
+/// its API tokens and security log.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
 pub fn delete(conn: &Connection, user_id: i64) -> DbResult<()> {
     conn.execute("DELETE FROM users WHERE id = ?1", [user_id])?;
     Ok(())

@@ -9,35 +9,51 @@ use utoipa::ToSchema;
 use crate::db::DbError;
 use crate::render::RenderError;
 
+/// Why an API request failed. Each variant's status and code are in [`CODES`]; both come from
+/// one `match`, so they cannot disagree.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// Every authentication failure looks the same, whatever its cause.
+    /// 401. Every authentication failure looks the same, whatever its cause.
     #[error("unauthorized")]
     Unauthorized,
+    /// 403: a read token asked for a write.
     #[error("this token's scope does not allow writes")]
     InsufficientScope,
+    /// 403: a browser session's write lacked a valid `X-CSRF-Token`.
     #[error("the request's CSRF token is missing or wrong")]
     Csrf,
+    /// 404, also for other accounts' diagrams.
     #[error("There is no such diagram or API route.")]
     NotFound,
+    /// 405.
     #[error("This API route does not accept that method.")]
     MethodNotAllowed,
+    /// 400: the request itself is malformed.
     #[error("The request could not be read: its address, query or headers are malformed.")]
     BadRequest,
+    /// 408: the body did not arrive within the read timeout.
     #[error("The request did not arrive in time; send it again, faster.")]
     Timeout,
+    /// 412: `If-Match` named an older version; `current` is the diagram's version now.
     #[error("the diagram changed since the version in If-Match")]
     PreconditionFailed { current: i64 },
+    /// 422 with its own `code` (one of the 422 codes in [`CODES`]) and a sentence shown as is.
     #[error("{message}")]
     Invalid { code: &'static str, message: String },
+    /// 413: the body is over [`MAX_BODY_BYTES`](crate::config::MAX_BODY_BYTES).
     #[error("the request body is larger than the limit")]
     TooLarge,
+    /// 415, with a sentence naming what the route accepts.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// 429; `retry_after` is whole seconds, sent as `Retry-After`.
     #[error("rate limit reached")]
     RateLimited { retry_after: u64 },
+    /// The renderer's refusal with its own code: 413 too large, 503 timeout or unavailable,
+    /// 422 otherwise.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// 500; the detail is logged, never returned.
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -157,6 +173,7 @@ impl ApiError {
         self.status_and_code().1
     }
 
+    /// The HTTP status that goes with [`ApiError::code`].
     pub fn status(&self) -> StatusCode {
         self.status_and_code().0
     }
@@ -172,6 +189,7 @@ impl ApiError {
         }
     }
 
+    /// A 422 `invalid_input` whose `message` is shown as is.
     pub fn invalid(message: impl Into<String>) -> Self {
         ApiError::Invalid {
             code: "invalid_input",
@@ -286,4 +304,5 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The result of an API handler.
 pub type ApiResult<T> = Result<T, ApiError>;

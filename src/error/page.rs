@@ -7,22 +7,31 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::db::DbError;
 
+/// Why a page request failed; each variant is one status and one page.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// 404, also for what belongs to someone else.
     #[error("not found")]
     NotFound,
+    /// 403: the form's CSRF token is missing or wrong.
     #[error("CSRF check failed")]
     Csrf,
+    /// 400, with a sentence shown to the person as is.
     #[error("{0}")]
     BadRequest(String),
+    /// 413: the body is over [`MAX_BODY_BYTES`](crate::config::MAX_BODY_BYTES).
     #[error("request body too large")]
     TooLarge,
+    /// 405.
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// 408: the request did not arrive within the read timeout.
     #[error("request timeout")]
     Timeout,
+    /// 429: too many sign-in attempts.
     #[error("too many requests")]
     TooManyRequests,
+    /// 500; the detail is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -104,4 +113,5 @@ impl IntoResponse for AppError {
     }
 }
 
+/// The result of a page handler.
 pub type AppResult<T> = Result<T, AppError>;

@@ -38,8 +38,10 @@ pub use worker::worker_main;
 /// `code` is the stable API error code.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RenderError {
+    /// The source is over `limit` bytes (a leading byte-order mark aside).
     #[error("The diagram source is larger than {} KiB; split it into smaller diagrams.", limit / 1024)]
     TooLarge { limit: usize },
+    /// One of merman's resource limits was passed.
     #[error(
         "The diagram is too large to {} ({}: {actual}, at most {maximum}); {}",
         if *image { "export as PNG or PDF" } else { "draw" },
@@ -53,24 +55,36 @@ pub enum RenderError {
     TooComplex {
         /// merman's name of the limit, e.g. `max_edges`.
         limit: String,
+        /// What the diagram needed, in the limit's own unit (nodes, edges, bytes, work units).
         actual: u64,
+        /// The most the limit allows, in the same unit.
         maximum: u64,
         /// Whether it was the PNG or PDF conversion that refused (merman's limits there are
         /// tighter than for the SVG: it resolves mermaid's stylesheet for every label).
         image: bool,
     },
+    /// The text does not parse.
     #[error("{}", parse_message(message, *line, *column))]
     Parse {
+        /// The parser's reason, without the position or a final full stop.
         message: String,
+        /// 1-based line of the error, when known.
         line: Option<u32>,
+        /// 1-based column of the error, in characters, when known.
         column: Option<u32>,
     },
+    /// merman's deadline or the hard time limit passed (the worker is killed on the latter).
     #[error(
         "Drawing the diagram took longer than the time limit and was stopped; split it into smaller diagrams (a PNG or PDF takes longer than the SVG)."
     )]
     Timeout,
+    /// This kind of diagram has no drawing in the format asked for (a text drawing of a pie
+    /// chart); the sentence says what to ask for instead.
     #[error("{0}")]
     FormatUnavailable(String),
+    /// Any other failure: no free worker within the queue timeout, a worker that could not
+    /// start, died or passed its memory cap, a crash caught inside the worker, or output that
+    /// was not text. Never cached, as most of these depend on load.
     #[error("The renderer could not draw this diagram: {0}.")]
     Unavailable(String),
 }
@@ -92,7 +106,7 @@ fn capitalise(text: &str) -> String {
 }
 
 impl RenderError {
-    /// The stable API error code.
+    /// The stable API error code, e.g. `parse_error`.
     pub fn code(&self) -> &'static str {
         match self {
             RenderError::TooLarge { .. } => "source_too_large",
@@ -276,6 +290,7 @@ type SvgResult = Result<Arc<str>, RenderError>;
 /// A text output and the notices that came with it.
 #[derive(Debug, Clone)]
 pub struct Rendered {
+    /// The SVG (sanitised, font embedded) or the text drawing.
     pub text: Arc<str>,
     /// Sentences for the person who wrote the diagram, e.g. that it asked for the ELK layout,
     /// which Reef does not include, so the default layout drew it. Usually empty.
@@ -316,6 +331,8 @@ fn cache_key(format: Format, source: &str) -> [u8; 32] {
 }
 
 impl Renderer {
+    /// A pool with `settings`. No worker starts yet: each is spawned on first need and kept
+    /// while it stays healthy.
     pub fn new(settings: RenderSettings) -> Self {
         let entries = NonZeroUsize::new(settings.cache_entries).unwrap_or(NonZeroUsize::MIN);
         Self {
@@ -329,6 +346,7 @@ impl Renderer {
         }
     }
 
+    /// The limits and sizes the pool was built with.
     pub fn settings(&self) -> &RenderSettings {
         &self.inner.settings
     }

@@ -16,11 +16,13 @@ pub enum Format {
     /// Text-only SVG (merman's resvg-safe pipeline) for viewers without HTML support.
     PortableSvg,
     Png,
+    /// One page, vector text.
     Pdf,
     /// A Unicode text drawing, for the diagram kinds that have one.
     Txt,
 }
 
+/// One render, as the server sends it to a worker in a single frame (JSON).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Job {
     pub format: Format,
@@ -32,6 +34,7 @@ pub struct Job {
     /// Bytes of memory the render may allocate; 0 sets no limit of our own.
     #[serde(default)]
     pub max_memory: u64,
+    /// Mermaid text, byte-order mark already stripped.
     pub source: String,
 }
 
@@ -45,6 +48,7 @@ pub enum Answer {
         #[serde(default)]
         notices: Vec<String>,
     },
+    /// The text does not parse; `line` and `column` are 1-based (column in characters).
     Parse {
         message: String,
         line: Option<u32>,
@@ -53,6 +57,7 @@ pub enum Answer {
     /// One of the renderer's resource limits (nodes, edges, label size, layout work, output
     /// size) was passed.
     TooComplex {
+        /// merman's id of the limit, e.g. `max_edges`.
         limit: String,
         actual: u64,
         maximum: u64,
@@ -60,10 +65,7 @@ pub enum Answer {
     /// The cooperative deadline passed.
     Timeout,
     /// The format does not exist for this kind of diagram (a text drawing of a pie chart).
-    Unsupported {
-        message: String,
-    },
-    Failed {
-        message: String,
-    },
+    Unsupported { message: String },
+    /// Anything else: a bad job, a crash caught in the worker, an unexpected merman error.
+    Failed { message: String },
 }

@@ -462,7 +462,9 @@ fn lower_priority() {
 #[cfg(not(unix))]
 fn lower_priority() {}
 
-/// Entry point of `reef render-worker`: serves jobs from stdin until it closes.
+/// Entry point of `reef render-worker`: serves jobs from stdin until it closes. Exits with
+/// success then, and with failure when a frame cannot be read or written (a frame over
+/// `MAX_FRAME`, a closed pipe).
 pub fn worker_main() -> ExitCode {
     // A panic is reported to the server as a failed job; keep stderr quiet about it.
     std::panic::set_hook(Box::new(|_| {}));

@@ -6,12 +6,14 @@ use std::fmt;
 
 use crate::secret;
 
+/// What every secret starts with, so people and secret scanners can tell a Reef token.
 pub const PREFIX: &str = "reef_";
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /// 62^43 > 2^256, so 43 digits hold any 32 bytes.
 const RANDOM_LEN: usize = 43;
 /// 62^6 > 2^32.
 const CHECKSUM_LEN: usize = 6;
+/// Length of a whole secret in bytes, all ASCII: 5 + 43 + 6 = 54.
 pub const SECRET_LEN: usize = PREFIX.len() + RANDOM_LEN + CHECKSUM_LEN;
 
 /// Big-endian base62 of `bytes`, left-padded with '0' to `width` digits.
@@ -50,13 +52,15 @@ pub struct TokenSecret(String);
 pub struct TokenHash(pub [u8; 32]);
 
 impl TokenSecret {
+    /// A new secret from 32 bytes of OS randomness.
     pub fn generate() -> Self {
         let random = base62(&secret::os_random::<32>(), RANDOM_LEN);
         let check = checksum(&random);
         Self(format!("{PREFIX}{random}{check}"))
     }
 
-    /// Accepts only well-formed secrets whose checksum matches.
+    /// Accepts only well-formed secrets whose checksum matches: exactly [`SECRET_LEN`] bytes,
+    /// [`PREFIX`] then base62. Surrounding whitespace is not trimmed; `None` for anything else.
     pub fn parse(raw: &str) -> Option<Self> {
         let body = raw.strip_prefix(PREFIX)?;
         if raw.len() != SECRET_LEN || !body.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -66,14 +70,17 @@ impl TokenSecret {
         secret::ct_eq(checksum(random).as_bytes(), check.as_bytes()).then(|| Self(raw.to_owned()))
     }
 
+    /// The whole secret, to show once when issued and to send as a bearer token.
     pub fn expose(&self) -> &str {
         &self.0
     }
 
+    /// Its SHA-256, as the database stores it.
     pub fn hash(&self) -> TokenHash {
         TokenHash(secret::sha256(self.0.as_bytes()))
     }
 
+    /// Its last 4 characters (part of the checksum), shown to tell tokens apart.
     pub fn last4(&self) -> &str {
         &self.0[self.0.len() - 4..]
     }
@@ -85,6 +92,7 @@ impl fmt::Debug for TokenSecret {
     }
 }
 
+/// What a token may do: read only, or read and change diagrams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     Read,
@@ -92,6 +100,7 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The stored and displayed form: `read` or `read-write`.
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Read => "read",
@@ -99,6 +108,7 @@ impl Scope {
         }
     }
 
+    /// The inverse of [`Scope::as_str`]; `None` for any other text.
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "read" => Some(Scope::Read),
@@ -109,7 +119,8 @@ impl Scope {
 }
 
 /// Six calendar months after `created` (Unix seconds, UTC), clamped to the end of a shorter
-/// month: Aug 31 → Feb 28 (or 29), keeping the time of day.
+/// month: Aug 31 → Feb 28 (or 29), keeping the time of day. Returns Unix seconds, UTC; a time
+/// outside the calendar's range gets 183 days instead.
 pub fn expiry(created: i64) -> i64 {
     let Ok(start) = time::OffsetDateTime::from_unix_timestamp(created) else {
         return created + 183 * 86_400;

@@ -1,5 +1,5 @@
 //! API token use cases: issue, regenerate, revoke, authenticate (with the last-used touch),
-//! and what the settings page lists. The secret's format lives in [`format`]; only its SHA-256
+//! and what the settings page lists. The secret's format lives in [`format`](mod@format); only its SHA-256
 //! reaches the store, and the secret itself is returned exactly once, to the request that
 //! made it.
 
