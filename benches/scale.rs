@@ -151,7 +151,7 @@ async fn main() {
     let (server, browser, api) = support::server().await;
     let user = api.get("/api/me").await.json()["id"].as_i64().unwrap();
     let db = server.dir.path().join("reef.db");
-    let epoch = server.state.clock.now() - large as i64 - 10;
+    let epoch = (server.state.clock.now() - large as i64 - 10).seconds();
 
     let started = Instant::now();
     seed(&db, user, 0, small, epoch);

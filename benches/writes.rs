@@ -117,8 +117,16 @@ fn db_phase(db: &reef::db::Db, ids: &[String], user: i64, secs: f64) -> f64 {
                 let mut n = 0u64;
                 while Instant::now() < deadline {
                     let source = format!("{SOURCE}%% write {n}\n");
-                    let saved = diagrams::update(&mut conn, &owner, &id, "bench", &source, None, 1)
-                        .unwrap();
+                    let saved = diagrams::update(
+                        &mut conn,
+                        &owner,
+                        &id,
+                        "bench",
+                        &source,
+                        None,
+                        reef::db::UnixTime(1),
+                    )
+                    .unwrap();
                     assert!(matches!(saved, diagrams::Saved::Ok(_)));
                     n += 1;
                 }
@@ -192,7 +200,15 @@ async fn main() {
     {
         let mut conn = db.conn().unwrap();
         for id in &db_ids {
-            diagrams::create(&mut conn, &Owner::User(user), id, "bench", SOURCE, 1).unwrap();
+            diagrams::create(
+                &mut conn,
+                &Owner::User(user),
+                id,
+                "bench",
+                SOURCE,
+                reef::db::UnixTime(1),
+            )
+            .unwrap();
         }
     }
     let direct = tokio::task::block_in_place(|| db_phase(&db, &db_ids, user, secs));

@@ -82,7 +82,7 @@ impl Clock {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        system + self.offset.load(Ordering::Relaxed)
+        UnixTime(system) + self.offset.load(Ordering::Relaxed)
     }
 
     /// Moves this clock (and every clone of it) `secs` seconds forward.
@@ -93,7 +93,7 @@ impl Clock {
 
 /// RFC 3339 UTC time for a Unix time, e.g. `2027-05-23T07:38:45Z`; empty if out of range.
 pub fn rfc3339(t: UnixTime) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
+    time::OffsetDateTime::from_unix_timestamp(t.seconds())
         .ok()
         .and_then(|d| {
             d.format(&time::format_description::well_known::Rfc3339)

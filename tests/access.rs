@@ -725,7 +725,16 @@ async fn with_accounts_off_account_routes_are_gone_and_bearer_tokens_get_401() {
     // A database that had an account and a token before accounts were turned off.
     let user = {
         let mut conn = server.state.db.conn().unwrap();
-        match reef::db::users::create(&mut conn, "old@example.net", "x", false, false, 0).unwrap() {
+        match reef::db::users::create(
+            &mut conn,
+            "old@example.net",
+            "x",
+            false,
+            false,
+            reef::db::UnixTime(0),
+        )
+        .unwrap()
+        {
             reef::db::users::Created::Ok(user) => user,
             _ => panic!("could not make the account"),
         }

@@ -467,7 +467,14 @@ async fn ls_follows_next_cursor_past_the_first_page() {
             for n in 0..total {
                 let owner = reef::db::diagrams::Owner::User(user_id);
                 let id = format!("bulk{n:04}");
-                reef::db::diagrams::create(conn, &owner, &id, &id, FLOW, 1_700_000_000 + n)?;
+                reef::db::diagrams::create(
+                    conn,
+                    &owner,
+                    &id,
+                    &id,
+                    FLOW,
+                    reef::db::UnixTime(1_700_000_000 + n),
+                )?;
             }
             Ok(())
         })

@@ -163,7 +163,16 @@ async fn only_the_last_hundred_revisions_are_kept() {
     let mut conn = server.state.db.conn().unwrap();
     for i in 0..120 {
         let source = format!("flowchart LR\n  A --> N{i}\n");
-        reef::db::diagrams::update(&mut conn, &owner, &id, "t", &source, None, 1_000 + i).unwrap();
+        reef::db::diagrams::update(
+            &mut conn,
+            &owner,
+            &id,
+            "t",
+            &source,
+            None,
+            reef::db::UnixTime(1_000 + i),
+        )
+        .unwrap();
     }
     let revs = reef::db::diagrams::revisions(&conn, &id).unwrap();
     assert_eq!(revs.len(), 100);

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::visitor::{CsrfHeader, SESSION_COOKIE};
 use super::{Access, ClientIp, Visitor};
+use crate::db::UnixTime;
 use crate::diagrams::Owner;
 use crate::error::ApiError;
 use crate::state::{AppState, rfc3339};
@@ -24,8 +25,7 @@ pub enum Via {
         /// The token's name.
         name: String,
         scope: Scope,
-        /// Seconds since the Unix epoch.
-        expires_at: i64,
+        expires_at: UnixTime,
     },
     Session,
 }

@@ -382,7 +382,7 @@ pub fn log_expired(conn: &mut Connection, now: UnixTime) -> DbResult<usize> {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
+                r.get::<_, UnixTime>(2)?,
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?

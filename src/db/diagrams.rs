@@ -83,7 +83,7 @@ impl Cursor {
             !id.is_empty() && id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric());
         valid_id.then_some(())?;
         Some(Self {
-            updated_at: at.parse().ok()?,
+            updated_at: UnixTime(at.parse().ok()?),
             id: id.to_owned(),
         })
     }
@@ -103,7 +103,7 @@ pub fn list(
     let (col, val) = owner.column();
     let (at, id) = match after {
         Some(c) => (c.updated_at, c.id.clone()),
-        None => (i64::MAX, String::new()),
+        None => (UnixTime(i64::MAX), String::new()),
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM diagrams

@@ -22,7 +22,9 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// A point in time as stored: whole seconds since the Unix epoch, UTC.
-pub type UnixTime = i64;
+mod unix_time;
+
+pub use unix_time::UnixTime;
 
 /// The schema version this build migrates to: SQLite's `user_version` once every migration
 /// has run. A database above it is refused rather than opened.

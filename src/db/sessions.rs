@@ -44,7 +44,7 @@ pub fn user(conn: &Connection, id_hash: &[u8; 32], now: UnixTime) -> DbResult<Op
                         email: r.get(1)?,
                         is_admin: r.get(2)?,
                     },
-                    r.get::<_, i64>(3)?,
+                    r.get::<_, UnixTime>(3)?,
                 ))
             },
         )

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::db::UnixTime;
 use crate::secret;
 
 /// What every secret starts with, so people and secret scanners can tell a Reef token.
@@ -121,8 +122,8 @@ impl Scope {
 /// Six calendar months after `created` (Unix seconds, UTC), clamped to the end of a shorter
 /// month: Aug 31 → Feb 28 (or 29), keeping the time of day. Returns Unix seconds, UTC; a time
 /// outside the calendar's range gets 183 days instead.
-pub fn expiry(created: i64) -> i64 {
-    let Ok(start) = time::OffsetDateTime::from_unix_timestamp(created) else {
+pub fn expiry(created: UnixTime) -> UnixTime {
+    let Ok(start) = time::OffsetDateTime::from_unix_timestamp(created.seconds()) else {
         return created + 183 * 86_400;
     };
     let month0 = start.month() as i32 - 1 + 6;
@@ -132,7 +133,7 @@ pub fn expiry(created: i64) -> i64 {
     };
     let day = start.day().min(time::util::days_in_month(month, year));
     time::Date::from_calendar_date(year, month, day)
-        .map(|date| date.with_time(start.time()).assume_utc().unix_timestamp())
+        .map(|date| UnixTime(date.with_time(start.time()).assume_utc().unix_timestamp()))
         .unwrap_or(created + 183 * 86_400)
 }
 
@@ -140,10 +141,10 @@ pub fn expiry(created: i64) -> i64 {
 mod tests {
     use super::*;
 
-    fn ts(y: i32, m: u8, d: u8) -> i64 {
+    fn ts(y: i32, m: u8, d: u8) -> UnixTime {
         let month = time::Month::try_from(m).unwrap_or(time::Month::January);
         time::Date::from_calendar_date(y, month, d)
-            .map(|d| d.midnight().assume_utc().unix_timestamp())
+            .map(|d| UnixTime(d.midnight().assume_utc().unix_timestamp()))
             .unwrap_or_default()
     }
 

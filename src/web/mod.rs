@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::assets;
 use crate::auth::Visitor;
+use crate::db::UnixTime;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -104,8 +105,8 @@ async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
 #[derive(Deserialize)]
 pub struct Empty {}
 
-/// "5 minutes ago"-style text for a past Unix time.
-pub fn ago(now: i64, then: i64) -> String {
+/// "5 minutes ago"-style text for a past time; older than 30 days, its [`date`].
+pub fn ago(now: UnixTime, then: UnixTime) -> String {
     let secs = (now - then).max(0);
     let (n, unit) = match secs {
         0..=59 => return "just now".to_owned(),
@@ -118,9 +119,9 @@ pub fn ago(now: i64, then: i64) -> String {
 }
 
 /// A UTC date and time such as `2026-11-23 07:38 UTC`.
-pub fn date(t: i64) -> String {
+pub fn date(t: UnixTime) -> String {
     let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    time::OffsetDateTime::from_unix_timestamp(t)
+    time::OffsetDateTime::from_unix_timestamp(t.seconds())
         .ok()
         .and_then(|d| d.format(&format).ok())
         .unwrap_or_default()
