@@ -123,7 +123,8 @@ impl Source {
         if source.len() > MAX_SOURCE_BYTES {
             return Err(DiagramError::Invalid(format!(
                 "The Mermaid source is {} KiB; the limit is {} KiB.",
-                source.len() / 1024,
+                // Rounded up, so one byte over never reads as "256 KiB; the limit is 256 KiB".
+                source.len().div_ceil(1024),
                 MAX_SOURCE_BYTES / 1024
             )));
         }

@@ -724,9 +724,9 @@ async fn with_accounts_off_account_routes_are_gone_and_bearer_tokens_get_401() {
     .await;
     // A database that had an account and a token before accounts were turned off.
     let user = {
-        let mut conn = server.state.db.conn().unwrap();
+        let conn = server.state.db.conn().unwrap();
         match reef::db::users::create(
-            &mut conn,
+            &conn,
             "old@example.net",
             "x",
             false,

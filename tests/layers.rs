@@ -10,6 +10,8 @@ const SURFACES: &[&str] = &["web", "api", "mcp", "client"];
 const CORE: &[&str] = &["config", "state", "error"];
 const ENTRY: &[&str] = &["lib", "main", "server", "guard"];
 const USE_CASES: &[&str] = &["diagrams", "tokens", "accounts"];
+/// What the surfaces share about HTTP and JSON: above the use cases, below `auth`.
+const SURFACE_KIT: &[&str] = &["http", "wire"];
 /// The store and the renderer import nothing of Reef's but themselves.
 const BELOW: &[&str] = &["db", "render"];
 
@@ -125,8 +127,11 @@ fn violations(edges: &Edges) -> Vec<String> {
                 Some("imports from the entry point")
             } else if !is(SURFACES, from) && !is(ENTRY, from) && is(SURFACES, to) {
                 Some("a lower layer imports a surface")
-            } else if is(USE_CASES, from) && to == "auth" {
-                Some("a use case imports who-is-calling")
+            } else if is(USE_CASES, from) && (to == "auth" || to == "error" || is(SURFACE_KIT, to))
+            {
+                Some("a use case imports HTTP, who-is-calling or the surfaces' error model")
+            } else if is(SURFACE_KIT, from) && to == "auth" {
+                Some("the surfaces' HTTP and JSON kit imports who-is-calling")
             } else {
                 None
             };
@@ -247,6 +252,9 @@ fn the_checker_catches_each_kind_of_wrong_import() {
         ("config", "client"),
         ("diagrams", "auth"),
         ("diagrams", "web"),
+        ("tokens", "http"),
+        ("accounts", "error"),
+        ("wire", "auth"),
         ("web", "lib"),
     ] {
         assert_eq!(violations(&wire(&[wrong])).len(), 1, "{wrong:?}");

@@ -467,6 +467,8 @@ async fn a_read_token_can_read_and_render_but_not_write() {
     ];
     for reply in writes {
         reply.assert_error(StatusCode::FORBIDDEN, "insufficient_scope");
+        // Every bearer response says when the token expires, a refusal too.
+        assert!(reply.header("reef-token-expires").is_some());
     }
     assert_eq!(
         writer.get(&format!("/api/diagrams/{id}")).await.json()["title"],
@@ -657,6 +659,7 @@ async fn rate_limits_answer_429_with_retry_after_per_bucket() {
     }
     let limited = api.get("/api/me").await;
     limited.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert!(limited.header("reef-token-expires").is_some());
     let retry: u64 = limited.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     // Rendering counts as a read.

@@ -35,7 +35,7 @@ pub enum AccountError {
     /// Sign-in failed: no such account, or the wrong password (never said which).
     #[error("That email and password do not match an account.")]
     BadCredentials,
-    #[error("An account with this email already exists.")]
+    #[error("An account with this email already exists. Sign in instead.")]
     DuplicateEmail,
     #[error("Sign-ups are closed on this server. Ask its administrator for an account.")]
     SignupsClosed,
@@ -109,40 +109,62 @@ pub async fn session_user(state: &AppState, session: [u8; 32]) -> Result<Option<
         .await
 }
 
-/// Signs `browser` in as `user_id` in one transaction: the browser's old session is
-/// destroyed, a fresh one is made, the guest's diagrams move into the account, and the
-/// sign-in is logged.
+/// A fresh session for `browser`, to be opened with [`open_session`].
+struct Opening {
+    hash: [u8; 32],
+    old: Option<[u8; 32]>,
+    guest: [u8; 32],
+    ip: String,
+    now: crate::db::UnixTime,
+    cookie: NewSession,
+}
+
+impl Opening {
+    fn new(state: &AppState, browser: &Browser) -> Self {
+        let raw = secret::os_random::<32>();
+        Self {
+            hash: secret::sha256(&raw),
+            old: browser.session,
+            guest: browser.guest,
+            ip: browser.ip.to_string(),
+            now: state.clock.now(),
+            cookie: NewSession {
+                cookie: hex::encode(raw),
+            },
+        }
+    }
+}
+
+/// Signs a browser in as `user_id`, inside the caller's transaction: its old session is
+/// destroyed (a planted session id cannot be kept), a fresh one is made, the guest's diagrams
+/// move into the account, and the sign-in is logged.
+fn open_session(tx: &rusqlite::Connection, user_id: i64, o: &Opening) -> Result<(), DbError> {
+    if let Some(old) = &o.old {
+        sessions::delete(tx, old)?;
+    }
+    sessions::create(tx, &o.hash, user_id, o.now)?;
+    diagrams::claim_guest(tx, &o.guest, user_id)?;
+    security_log::record(tx, user_id, EventKind::SignIn, None, Some(&o.ip), o.now)
+}
+
+/// Signs `browser` in as `user_id`, in one transaction (see [`open_session`]).
 async fn start_session(
     state: &AppState,
     browser: &Browser,
     user_id: i64,
 ) -> Result<NewSession, AccountError> {
-    let raw = secret::os_random::<32>();
-    let hash = secret::sha256(&raw);
-    let (old, guest, ip, now) = (
-        browser.session,
-        browser.guest,
-        browser.ip.to_string(),
-        state.clock.now(),
-    );
-    state
+    let opening = Opening::new(state, browser);
+    Ok(state
         .db
         .write(move |tx| {
-            if let Some(old) = old {
-                sessions::delete(tx, &old)?;
-            }
-            sessions::create(tx, &hash, user_id, now)?;
-            diagrams::claim_guest(tx, &guest, user_id)?;
-            security_log::record(tx, user_id, EventKind::SignIn, None, Some(&ip), now)
+            open_session(tx, user_id, &opening)?;
+            Ok(opening.cookie)
         })
-        .await?;
-    Ok(NewSession {
-        cookie: hex::encode(raw),
-    })
+        .await?)
 }
 
-/// Creates an account from the browser and signs it in. With sign-ups closed only the first
-/// account can be made (it becomes the admin).
+/// Creates an account from the browser and signs it in, in one transaction. With sign-ups
+/// closed only the first account can be made (it becomes the admin).
 ///
 /// # Errors
 /// [`AccountError::InvalidEmail`], [`AccountError::WeakPassword`] (checked in that order),
@@ -159,18 +181,24 @@ pub async fn sign_up(
         .await
         .map_err(AccountError::Internal)?;
     let only_if_first = !state.config.open_signups;
-    let now = state.clock.now();
+    let opening = Opening::new(state, browser);
+    let now = opening.now;
     let created = state
         .db
-        .run(move |conn| users::create(conn, email.as_str(), &hash, only_if_first, false, now))
+        .write(move |tx| {
+            let created = users::create(tx, email.as_str(), &hash, only_if_first, false, now)?;
+            if let users::Created::Ok(user) = &created {
+                open_session(tx, user.id, &opening)?;
+            }
+            Ok((created, opening.cookie))
+        })
         .await?;
-    let user = match created {
-        users::Created::Ok(user) => user,
-        users::Created::DuplicateEmail => return Err(AccountError::DuplicateEmail),
-        users::Created::Closed => return Err(AccountError::SignupsClosed),
+    let (user, session) = match created {
+        (users::Created::Ok(user), session) => (user, session),
+        (users::Created::DuplicateEmail, _) => return Err(AccountError::DuplicateEmail),
+        (users::Created::Closed, _) => return Err(AccountError::SignupsClosed),
     };
     tracing::info!(user_id = user.id, admin = user.is_admin, "account created");
-    let session = start_session(state, browser, user.id).await?;
     Ok((user, session))
 }
 
@@ -189,7 +217,12 @@ pub fn add_from_shell(
     let email = Email::parse(email)?;
     password::check_rules(password).map_err(AccountError::WeakPassword)?;
     let hash = password::hash_now(password).map_err(AccountError::Internal)?;
-    match users::create(conn, email.as_str(), &hash, false, admin, now)? {
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(DbError::from)?;
+    let created = users::create(&tx, email.as_str(), &hash, false, admin, now)?;
+    tx.commit().map_err(DbError::from)?;
+    match created {
         users::Created::Ok(user) => Ok(user),
         users::Created::DuplicateEmail => Err(AccountError::DuplicateEmail),
         users::Created::Closed => Err(AccountError::SignupsClosed),

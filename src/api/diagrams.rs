@@ -29,14 +29,6 @@ fn diagram_response(base: &BaseUrl, status: StatusCode, d: Diagram) -> Response 
     response
 }
 
-/// The diagram a route without an export suffix names.
-fn plain(path: DiagramPath) -> ApiResult<DiagramId> {
-    match path.export {
-        None => Ok(path.id),
-        Some(_) => Err(ApiError::NotFound),
-    }
-}
-
 /// The list's query: `?limit=&cursor=` (nothing else is accepted).
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -65,7 +57,6 @@ pub struct ListQuery {
         ListErrors,
     )
 )]
-/// `GET /api/diagrams`: a page of the caller's diagrams.
 pub async fn list(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -113,7 +104,6 @@ pub struct CreateBody {
         CreateErrors,
     )
 )]
-/// `POST /api/diagrams`: 201 with `Location` and `ETag`.
 pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -149,7 +139,6 @@ const ID: &str = "The diagram's id.";
         ReadOneErrors,
     )
 )]
-/// `GET /api/diagrams/{id}` (JSON with `ETag`) and its exports `{id}.svg|png|pdf|txt|mmd`.
 pub async fn get(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -158,11 +147,15 @@ pub async fn get(
     path: DiagramPath,
     Query(export): Query<ExportQuery>,
 ) -> ApiResult<Response> {
-    let d = diagrams::get(&state, &caller.owner(), &path.id).await?;
-    match path.export {
-        None => Ok(diagram_response(&base, StatusCode::OK, d)),
-        Some(format) => export_stored(&state, &headers, &d, format, export.options()?).await,
+    let d = diagrams::get(&state, &caller.owner(), &path.exported_id()?).await?;
+    let format = path.export();
+    if matches!(format, Ok(None)) {
+        return Ok(diagram_response(&base, StatusCode::OK, d));
     }
+    // The query is checked before the suffix, as it always has been.
+    let options = export.options()?;
+    let format = format?.ok_or(ApiError::NotFound)?;
+    export_stored(&state, &headers, &d, format, options).await
 }
 
 /// Documents one export of the `{id}` route as a path of its own (it is served by [`get`]).
@@ -284,7 +277,7 @@ async fn write(
     IfMatch(expected): IfMatch,
     change: impl FnOnce(&Diagram) -> (String, String) + Send + 'static,
 ) -> ApiResult<Response> {
-    let id = plain(path)?;
+    let id = path.id()?;
     let d = diagrams::update(state, &caller.owner(), &id, expected, change).await?;
     Ok(diagram_response(base, StatusCode::OK, d))
 }
@@ -313,7 +306,6 @@ async fn write(
         WriteErrors,
     )
 )]
-/// `PUT /api/diagrams/{id}`: JSON `{title, source}` or the raw text, under `If-Match`.
 pub async fn replace(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -356,7 +348,6 @@ pub async fn replace(
         WriteErrors,
     )
 )]
-/// `PATCH /api/diagrams/{id}`: under `If-Match`.
 pub async fn patch(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -392,14 +383,13 @@ pub async fn patch(
         DeleteErrors,
     )
 )]
-/// `DELETE /api/diagrams/{id}`: to the trash, 204; under `If-Match`.
 pub async fn delete(
     State(state): State<AppState>,
     caller: ApiCaller,
     path: DiagramPath,
     IfMatch(expected): IfMatch,
 ) -> ApiResult<Response> {
-    diagrams::trash(&state, &caller.owner(), &plain(path)?, expected).await?;
+    diagrams::trash(&state, &caller.owner(), &path.id()?, expected).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -416,14 +406,13 @@ pub async fn delete(
         RestoreErrors,
     )
 )]
-/// `POST /api/diagrams/{id}/restore`: out of the trash.
 pub async fn restore(
     State(state): State<AppState>,
     caller: ApiCaller,
     base: BaseUrl,
     path: DiagramPath,
 ) -> ApiResult<Response> {
-    let restored = diagrams::restore(&state, &caller.owner(), &plain(path)?).await?;
+    let restored = diagrams::restore(&state, &caller.owner(), &path.id()?).await?;
     Ok(diagram_response(&base, StatusCode::OK, restored))
 }
 
@@ -448,7 +437,6 @@ pub struct ShareBody {
         ShareErrors,
     )
 )]
-/// `POST /api/diagrams/{id}/share`: the link on or off.
 pub async fn share(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -456,7 +444,7 @@ pub async fn share(
     path: DiagramPath,
     ApiJson(body): ApiJson<ShareBody>,
 ) -> ApiResult<Response> {
-    let d = diagrams::set_sharing(&state, &caller.owner(), &plain(path)?, body.enabled).await?;
+    let d = diagrams::set_sharing(&state, &caller.owner(), &path.id()?, body.enabled).await?;
     Ok(axum::Json(ShareJson::new(&base, &d)).into_response())
 }
 
@@ -473,13 +461,12 @@ pub async fn share(
         ReadOneErrors,
     )
 )]
-/// `GET /api/diagrams/{id}/revisions`: newest first, without sources.
 pub async fn revisions(
     State(state): State<AppState>,
     caller: ApiCaller,
     path: DiagramPath,
 ) -> ApiResult<Response> {
-    let (_, revisions) = diagrams::revisions(&state, &caller.owner(), &plain(path)?).await?;
+    let (_, revisions) = diagrams::revisions(&state, &caller.owner(), &path.id()?).await?;
     let items = revisions
         .into_iter()
         .map(|r| RevisionJson::new(r, false))
@@ -503,8 +490,6 @@ pub async fn revisions(
         ReadOneErrors,
     )
 )]
-/// `GET /api/diagrams/{id}/revisions/{version}`: one revision with its source; 404 for a
-/// version that is not a number or not kept.
 pub async fn revision(
     State(state): State<AppState>,
     caller: ApiCaller,

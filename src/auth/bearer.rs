@@ -172,49 +172,54 @@ async fn pass(
     next: Next,
     door: Door,
 ) -> Response {
-    match admit(state, ip, request, door).await {
-        Ok((request, caller)) => {
-            let expires = match &caller.via {
-                Via::Token { expires_at, .. } => Some(*expires_at),
-                Via::Session => None,
-            };
-            let mut response = next.run(request).await;
-            if let Some(value) = expires
-                .map(rfc3339)
-                .and_then(|t| HeaderValue::from_str(&t).ok())
-            {
-                response.headers_mut().insert("reef-token-expires", value);
-            }
-            response
+    if !state.config.accounts {
+        return ApiError::Unauthorized.into_response();
+    }
+    let (mut parts, body) = request.into_parts();
+    let caller = match identify(state, ip, &mut parts, door).await {
+        Ok(caller) => caller,
+        Err(e) => return e.into_response(),
+    };
+    // Once the token is known, every answer says when it expires, refusals included.
+    let mut response = match admit(state, &caller, &parts, door) {
+        Ok(()) => {
+            parts.extensions.insert(caller.clone());
+            next.run(Request::from_parts(parts, body)).await
         }
         Err(e) => e.into_response(),
+    };
+    if let Via::Token { expires_at, .. } = &caller.via
+        && let Ok(value) = HeaderValue::from_str(&rfc3339(*expires_at))
+    {
+        response.headers_mut().insert("reef-token-expires", value);
+    }
+    response
+}
+
+/// Who is calling, from the credentials the request carries.
+async fn identify(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    parts: &mut Parts,
+    door: Door,
+) -> Result<ApiCaller, ApiError> {
+    match credentials(&parts.headers) {
+        Credentials::Bearer(raw) => {
+            let raw = raw.to_owned();
+            bearer_caller(state, &raw, ip).await
+        }
+        Credentials::Malformed => Err(ApiError::Unauthorized),
+        Credentials::None if door == Door::TokenOnly => Err(ApiError::Unauthorized),
+        Credentials::None => session_caller(state, parts).await,
     }
 }
 
-async fn admit(
-    state: &AppState,
-    ip: std::net::IpAddr,
-    request: Request,
-    door: Door,
-) -> Result<(Request, ApiCaller), ApiError> {
-    if !state.config.accounts {
-        return Err(ApiError::Unauthorized);
-    }
-    let (mut parts, body) = request.into_parts();
-    let caller = match credentials(&parts.headers) {
-        Credentials::Bearer(raw) => {
-            let raw = raw.to_owned();
-            bearer_caller(state, &raw, ip).await?
-        }
-        Credentials::Malformed => return Err(ApiError::Unauthorized),
-        Credentials::None if door == Door::TokenOnly => return Err(ApiError::Unauthorized),
-        Credentials::None => session_caller(state, &mut parts).await?,
-    };
+/// What the REST door checks besides who is calling: the scope, then the rate limit.
+fn admit(state: &AppState, caller: &ApiCaller, parts: &Parts, door: Door) -> Result<(), ApiError> {
     if door == Door::Rest {
         let access = Access::of_rest(&parts.method, parts.uri.path());
         caller.check_scope(access)?;
         caller.count(&state.limits.api, access)?;
     }
-    parts.extensions.insert(caller.clone());
-    Ok((Request::from_parts(parts, body), caller))
+    Ok(())
 }

@@ -25,27 +25,27 @@ pub enum Created {
 }
 
 /// Creates an account. When `only_if_first` is set (closed sign-ups from the browser), the
-/// insert happens only if no account exists yet, checked in the same write transaction so two
-/// racing first sign-ups cannot both become admin. The first account is always admin, and
+/// insert happens only if no account exists yet. Run it inside an IMMEDIATE transaction
+/// (`Db::write`), so the count and the insert see the same database and two racing first
+/// sign-ups cannot both become admin. The first account is always admin, and
 /// `force_admin` makes any other one admin too. `password_hash` is the argon2id PHC string.
 ///
 /// # Errors
 /// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails, or another writer holds the
 /// database for over 5 seconds.
 pub fn create(
-    conn: &mut Connection,
+    conn: &Connection,
     email: &str,
     password_hash: &str,
     only_if_first: bool,
     force_admin: bool,
     now: UnixTime,
 ) -> DbResult<Created> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let count: i64 = tx.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+    let count: i64 = conn.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
     if only_if_first && count > 0 {
         return Ok(Created::Closed);
     }
-    let taken: bool = tx.query_row(
+    let taken: bool = conn.query_row(
         "SELECT EXISTS(SELECT 1 FROM users WHERE email = ?1)",
         [email],
         |r| r.get(0),
@@ -54,12 +54,11 @@ pub fn create(
         return Ok(Created::DuplicateEmail);
     }
     let is_admin = count == 0 || force_admin;
-    tx.execute(
+    conn.execute(
         "INSERT INTO users (email, password_hash, is_admin, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![email, password_hash, is_admin, now],
     )?;
-    let id = tx.last_insert_rowid();
-    tx.commit()?;
+    let id = conn.last_insert_rowid();
     Ok(Created::Ok(User {
         id,
         email: email.to_owned(),

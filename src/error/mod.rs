@@ -9,6 +9,8 @@ mod page;
 pub use api::{ApiError, ApiResult, CODES, ErrorBody, envelope, envelope_value};
 pub use page::{AppError, AppResult};
 
+use axum::http::StatusCode;
+
 use crate::accounts::AccountError;
 use crate::diagrams::DiagramError;
 use crate::tokens::TokenError;
@@ -31,36 +33,58 @@ impl From<DiagramError> for ApiError {
     }
 }
 
-/// Pages handle the refusals they can explain (a bad title, a stale version) themselves;
-/// whatever reaches here is a plain page.
+/// On pages, a broken rule is 422 and an edit made from an older version is 409 (a form
+/// field, not a precondition header, carried the version).
 impl From<DiagramError> for AppError {
     fn from(e: DiagramError) -> Self {
-        match e {
-            DiagramError::NotFound => AppError::NotFound,
-            DiagramError::Render(_) | DiagramError::Store(_) => AppError::Internal(e.to_string()),
-            _ => AppError::BadRequest(e.to_string()),
+        match (&e, refusal_status(&e)) {
+            (DiagramError::NotFound, _) => AppError::NotFound,
+            (_, Some(status)) => AppError::Refused(status, e.to_string()),
+            (_, None) => AppError::Internal(e.to_string()),
         }
     }
 }
 
+/// The status a page answers a diagram refusal with; None for what is not the person's to
+/// fix (not found, the renderer, the store).
+pub fn refusal_status(e: &DiagramError) -> Option<StatusCode> {
+    match e {
+        DiagramError::Invalid(_) | DiagramError::InvalidCursor => {
+            Some(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        DiagramError::Stale(_) => Some(StatusCode::CONFLICT),
+        DiagramError::NotFound | DiagramError::Render(_) | DiagramError::Store(_) => None,
+    }
+}
+
+/// The token cap is a conflict with what the account already has (DESIGN: a 409-class
+/// error).
 impl From<TokenError> for AppError {
     fn from(e: TokenError) -> Self {
-        match e {
-            TokenError::NotFound => AppError::NotFound,
-            TokenError::InvalidName(message) => AppError::BadRequest(message),
-            TokenError::CapReached => AppError::BadRequest(TokenError::CapReached.to_string()),
-            TokenError::Store(e) => AppError::Internal(e.to_string()),
-        }
+        let status = match e {
+            TokenError::NotFound => return AppError::NotFound,
+            TokenError::Store(e) => return AppError::Internal(e.to_string()),
+            TokenError::InvalidName(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            TokenError::CapReached => StatusCode::CONFLICT,
+        };
+        AppError::Refused(status, e.to_string())
     }
 }
 
+/// A wrong password is 401 whether it was the sign-in's or the current one asked again.
 impl From<AccountError> for AppError {
     fn from(e: AccountError) -> Self {
-        match e {
-            AccountError::TooManyAttempts => AppError::TooManyRequests,
-            AccountError::Store(e) => AppError::Internal(e.to_string()),
-            AccountError::Internal(detail) => AppError::Internal(detail),
-            other => AppError::BadRequest(other.to_string()),
-        }
+        let status = match e {
+            AccountError::Store(e) => return AppError::Internal(e.to_string()),
+            AccountError::Internal(detail) => return AppError::Internal(detail),
+            AccountError::InvalidEmail | AccountError::WeakPassword(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            AccountError::WrongPassword | AccountError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AccountError::DuplicateEmail => StatusCode::CONFLICT,
+            AccountError::SignupsClosed => StatusCode::FORBIDDEN,
+            AccountError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+        };
+        AppError::Refused(status, e.to_string())
     }
 }

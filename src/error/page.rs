@@ -19,6 +19,11 @@ pub enum AppError {
     /// 400, with a sentence shown to the person as is.
     #[error("{0}")]
     BadRequest(String),
+    /// A use case refused for a reason the person can act on (a rule broken, a conflict, a
+    /// wrong password): this status and sentence. Built only by the mappings in
+    /// [`crate::error`], so a refusal has one status on every page.
+    #[error("{1}")]
+    Refused(StatusCode, String),
     /// 413: the body is over [`MAX_BODY_BYTES`](crate::config::MAX_BODY_BYTES).
     #[error("request body too large")]
     TooLarge,
@@ -34,6 +39,20 @@ pub enum AppError {
     /// 500; the detail is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl AppError {
+    /// The status and sentence of a refusal, for a page that shows its form again; any
+    /// other error as it is.
+    ///
+    /// # Errors
+    /// `self` when it is not [`AppError::Refused`].
+    pub fn refusal(self) -> Result<(StatusCode, String), AppError> {
+        match self {
+            AppError::Refused(status, message) => Ok((status, message)),
+            other => Err(other),
+        }
+    }
 }
 
 impl From<DbError> for AppError {
@@ -65,6 +84,7 @@ impl AppError {
                 "For your safety the form could not be accepted (its security token did not match). Go back, reload the page and try again.".into(),
             ),
             AppError::BadRequest(msg) => (StatusCode::BAD_REQUEST, "That did not work", msg.clone()),
+            AppError::Refused(status, msg) => (*status, "That did not work", msg.clone()),
             AppError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Too large",

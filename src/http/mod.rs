@@ -95,36 +95,52 @@ pub fn version_tag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
-/// The `{id}` segment of an API diagram route, with the export it names when it ends in one
-/// of [`ExportFormat`]'s extensions (`{id}.svg`): axum paths cannot carry a static suffix
-/// after a parameter, so both arrive in one segment.
+/// The `{id}` segment of an API diagram route, which may end in one of [`ExportFormat`]'s
+/// extensions (`{id}.svg`): axum paths cannot carry a static suffix after a parameter, so
+/// both arrive in one segment. Extracting it never fails on the id's shape (only on a segment
+/// that is not UTF-8); the handler asks for the parts once the body and the query have been
+/// read, so their errors come first, as they always have.
 #[derive(Debug, Clone)]
-pub struct DiagramPath {
-    pub id: DiagramId,
-    pub export: Option<ExportFormat>,
-}
+pub struct DiagramPath(String);
 
 impl DiagramPath {
+    /// The id of a route that takes no export suffix (`/diagrams/{id}`, `…/share`).
+    ///
     /// # Errors
-    /// `404 not_found` for an impossible id or an unknown extension.
-    pub fn parse(segment: &str) -> Result<Self, ApiError> {
-        let (id, export) = match segment.rsplit_once('.') {
-            Some((id, ext)) => (
-                id,
-                Some(ExportFormat::from_ext(ext).ok_or(ApiError::NotFound)?),
-            ),
-            None => (segment, None),
-        };
-        Ok(Self {
-            id: DiagramId::parse(id)?,
-            export,
-        })
+    /// `404 not_found` for an impossible id (a suffix included).
+    pub fn id(&self) -> Result<DiagramId, ApiError> {
+        Ok(DiagramId::parse(&self.0)?)
+    }
+
+    /// The id of the diagram a `GET` names, with or without an export suffix.
+    ///
+    /// # Errors
+    /// `404 not_found` for an impossible id.
+    pub fn exported_id(&self) -> Result<DiagramId, ApiError> {
+        let id = self
+            .0
+            .rsplit_once('.')
+            .map_or(self.0.as_str(), |(id, _)| id);
+        Ok(DiagramId::parse(id)?)
+    }
+
+    /// The export the suffix names; None without a suffix.
+    ///
+    /// # Errors
+    /// `404 not_found` for an unknown extension.
+    pub fn export(&self) -> Result<Option<ExportFormat>, ApiError> {
+        match self.0.rsplit_once('.') {
+            None => Ok(None),
+            Some((_, ext)) => ExportFormat::from_ext(ext)
+                .map(Some)
+                .ok_or(ApiError::NotFound),
+        }
     }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for DiagramPath {
     /// axum's own rejection for a segment that is not UTF-8 (a 400 the guard puts in the
-    /// envelope), or `404 not_found`.
+    /// envelope).
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
@@ -132,8 +148,7 @@ impl<S: Send + Sync> FromRequestParts<S> for DiagramPath {
         let Path(segments) = Path::<Vec<String>>::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        Self::parse(segments.first().map(String::as_str).unwrap_or(""))
-            .map_err(IntoResponse::into_response)
+        Ok(Self(segments.into_iter().next().unwrap_or_default()))
     }
 }
 
@@ -222,12 +237,17 @@ mod tests {
 
     #[test]
     fn diagram_paths_split_the_export_off() {
-        let plain = DiagramPath::parse("abc123").unwrap();
-        assert_eq!((plain.id.as_str(), plain.export), ("abc123", None));
-        let svg = DiagramPath::parse("abc123.svg").unwrap();
-        assert_eq!(svg.export, Some(ExportFormat::Svg));
-        assert!(DiagramPath::parse("abc123.jpg").is_err());
-        assert!(DiagramPath::parse("a.b.svg").is_err());
-        assert!(DiagramPath::parse(".svg").is_err());
+        let path = |s: &str| DiagramPath(s.to_owned());
+        assert_eq!(path("abc123").id().unwrap().as_str(), "abc123");
+        assert_eq!(path("abc123").export().unwrap(), None);
+        assert!(path("abc123.svg").id().is_err());
+        assert_eq!(path("abc123.svg").exported_id().unwrap().as_str(), "abc123");
+        assert_eq!(
+            path("abc123.svg").export().unwrap(),
+            Some(ExportFormat::Svg)
+        );
+        assert!(path("abc123.jpg").export().is_err());
+        assert!(path("a.b.svg").exported_id().is_err());
+        assert!(path(".svg").exported_id().is_err());
     }
 }

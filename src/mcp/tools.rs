@@ -174,24 +174,33 @@ struct UpdateArgs {
 
 /// The formats `render_diagram` answers in: those an MCP content block carries (text or an
 /// image), by [`ExportFormat`]'s extension.
-#[derive(Deserialize, Clone, Copy)]
-#[serde(try_from = "String")]
+#[derive(Clone, Copy)]
 struct ToolFormat(ExportFormat);
 
 impl ToolFormat {
-    const NAMES: [&str; 3] = ["svg", "png", "txt"];
+    const NAMES: &[&str] = &["svg", "png", "txt"];
 }
 
-impl TryFrom<String> for ToolFormat {
-    type Error = String;
+impl<'de> Deserialize<'de> for ToolFormat {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = ToolFormat;
 
-    fn try_from(name: String) -> Result<Self, String> {
-        Self::NAMES
-            .contains(&name.as_str())
-            .then(|| ExportFormat::from_ext(&name))
-            .flatten()
-            .map(ToolFormat)
-            .ok_or_else(|| format!("unknown format {name:?}, expected svg, png or txt"))
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("string or map")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<ToolFormat, E> {
+                ToolFormat::NAMES
+                    .contains(&name)
+                    .then(|| ExportFormat::from_ext(name))
+                    .flatten()
+                    .map(ToolFormat)
+                    .ok_or_else(|| E::unknown_variant(name, ToolFormat::NAMES))
+            }
+        }
+        deserializer.deserialize_any(Name)
     }
 }
 
@@ -202,8 +211,14 @@ impl JsonSchema for ToolFormat {
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
-            "type": "string",
-            "enum": Self::NAMES,
+            "oneOf": [
+                { "type": "string", "enum": ["svg", "png"] },
+                {
+                    "description": "A Unicode text drawing (flowcharts, sequence diagrams and the other kinds that have one).",
+                    "type": "string",
+                    "const": "txt",
+                },
+            ]
         })
     }
 }

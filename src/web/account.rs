@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::{Empty, Page};
 use crate::accounts::{self, AccountError};
 use crate::auth::{ClientIp, CsrfForm, Visitor};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// `login.html`: the sign-in form, with the email kept after a failure.
@@ -62,20 +62,16 @@ pub async fn login(
             visitor.start_session(session, state.config.secure_cookies);
             Ok(Redirect::to("/").into_response())
         }
-        Err(e @ (AccountError::TooManyAttempts | AccountError::BadCredentials)) => {
-            let status = match e {
-                AccountError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-                _ => StatusCode::UNAUTHORIZED,
-            };
+        Err(e) => {
+            let (status, message) = AppError::from(e).refusal()?;
             let page = LoginPage {
                 page: Page::new(&visitor, &state),
                 email: form.email.trim().to_owned(),
-                error: Some(e.to_string()),
+                error: Some(message),
                 no_accounts_yet: false,
             };
             Ok((status, page).into_response())
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -132,28 +128,21 @@ pub async fn signup(
 ) -> AppResult<Response> {
     let first = no_accounts_yet(&state).await?;
     let browser = visitor.browser(ip);
-    let (status, error) =
-        match accounts::sign_up(&state, &form.email, form.password, &browser).await {
-            Ok((_, session)) => {
-                visitor.start_session(session, state.config.secure_cookies);
-                return Ok(Redirect::to("/").into_response());
-            }
-            Err(e @ (AccountError::InvalidEmail | AccountError::WeakPassword(_))) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
-            }
-            Err(AccountError::DuplicateEmail) => (
-                StatusCode::CONFLICT,
-                "An account with this email already exists. Sign in instead.".to_owned(),
-            ),
-            Err(e @ AccountError::SignupsClosed) => (StatusCode::FORBIDDEN, e.to_string()),
-            Err(e) => return Err(e.into()),
-        };
+    let refused = match accounts::sign_up(&state, &form.email, form.password, &browser).await {
+        Ok((_, session)) => {
+            visitor.start_session(session, state.config.secure_cookies);
+            return Ok(Redirect::to("/").into_response());
+        }
+        Err(e) => e,
+    };
+    let closed = matches!(refused, AccountError::SignupsClosed);
+    let (status, error) = AppError::from(refused).refusal()?;
     let page = SignupPage {
         page: Page::new(&visitor, &state),
         email: form.email.trim().to_owned(),
         error: Some(error),
         first,
-        closed: status == StatusCode::FORBIDDEN,
+        closed,
     };
     Ok((status, page).into_response())
 }

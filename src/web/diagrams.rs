@@ -12,7 +12,7 @@ use serde_json::json;
 use super::{Empty, Page, ago, date};
 use crate::auth::{CsrfForm, CsrfHeader, Visitor};
 use crate::diagrams::{self, Cursor, Diagram, DiagramError, DiagramId, EXAMPLE};
-use crate::error::{AppError, AppResult, envelope};
+use crate::error::{AppError, AppResult, envelope, refusal_status};
 use crate::etag::ContentTag;
 use crate::http::{BaseUrl, export_response};
 use crate::render::{ExportFormat, RenderError};
@@ -208,9 +208,15 @@ pub async fn save(
         (title, source)
     })
     .await;
-    match saved {
-        Ok(d) => Ok(Redirect::to(&format!("/d/{}?saved=1", d.id)).into_response()),
-        Err(DiagramError::Invalid(message)) => {
+    let refused = match saved {
+        Ok(d) => return Ok(Redirect::to(&format!("/d/{}?saved=1", d.id)).into_response()),
+        Err(e) => e,
+    };
+    let Some(status) = refusal_status(&refused) else {
+        return Err(refused.into());
+    };
+    match refused {
+        DiagramError::Invalid(message) => {
             // Nothing is lost: the page comes back with exactly what was typed.
             let current = diagrams::get(&state, &visitor.owner(), &id).await?;
             let mut page = editor_page(&state, &visitor, &base, &current, None).await;
@@ -218,9 +224,9 @@ pub async fn save(
             page.title = form.title;
             page.source = form.source;
             page.error = Some(message);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+            Ok((status, page).into_response())
         }
-        Err(DiagramError::Stale(latest)) => {
+        DiagramError::Stale(latest) => {
             let mut page = editor_page(&state, &visitor, &base, &latest, None).await;
             page.error = Some(format!(
                 "This diagram was changed somewhere else while you edited it (it is now at version {}). Your text is kept below: save again to replace the other change, or open the revisions to compare.",
@@ -230,9 +236,9 @@ pub async fn save(
             let (title, source) = diagrams::validate(&form.title, &form.source)?;
             page.title = title.as_str().to_owned();
             page.source = source.as_str().to_owned();
-            Ok((StatusCode::CONFLICT, page).into_response())
+            Ok((status, page).into_response())
         }
-        Err(e) => Err(e.into()),
+        other => Err(other.into()),
     }
 }
 

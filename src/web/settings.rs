@@ -181,16 +181,13 @@ async fn refuse(
 /// The settings page again, with what went wrong: the page's own status for a refused
 /// account change (a wrong current password is 401, a taken email 409).
 async fn refused(state: &AppState, signed: &SignedIn, e: AccountError) -> AppResult<Response> {
-    let (status, message) = match e {
-        AccountError::InvalidEmail | AccountError::WeakPassword(_) => {
-            (StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
-        }
-        AccountError::WrongPassword => (StatusCode::UNAUTHORIZED, e.to_string()),
-        AccountError::DuplicateEmail => (
-            StatusCode::CONFLICT,
-            "Another account already uses that email.".to_owned(),
-        ),
-        other => return Err(other.into()),
+    // Here the taken email is someone else's, not a reason to sign in.
+    let taken = matches!(e, AccountError::DuplicateEmail);
+    let (status, message) = AppError::from(e).refusal()?;
+    let message = if taken {
+        "Another account already uses that email.".to_owned()
+    } else {
+        message
     };
     refuse(state, signed, status, message).await
 }
@@ -301,15 +298,7 @@ pub async fn create_token(
 ) -> AppResult<Response> {
     let name = match TokenName::parse(&form.name) {
         Ok(name) => name,
-        Err(e) => {
-            return refuse(
-                &state,
-                &signed,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e.to_string(),
-            )
-            .await;
-        }
+        Err(e) => return refused_token(&state, &signed, e).await,
     };
     let scope = Scope::parse(form.scope.as_deref().unwrap_or("read-write"))
         .ok_or_else(|| AppError::BadRequest("Choose a scope: read or read-write.".into()))?;
@@ -324,11 +313,14 @@ pub async fn create_token(
     }
     match tokens::issue(&state, signed.user.id, name, scope, ip).await {
         Ok(new) => reveal(&state, &signed, new, false).await,
-        Err(e @ TokenError::CapReached) => {
-            refuse(&state, &signed, StatusCode::CONFLICT, e.to_string()).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => refused_token(&state, &signed, e).await,
     }
+}
+
+/// The settings page again, with why no token was made (a bad name 422, the cap 409).
+async fn refused_token(state: &AppState, signed: &SignedIn, e: TokenError) -> AppResult<Response> {
+    let (status, message) = AppError::from(e).refusal()?;
+    refuse(state, signed, status, message).await
 }
 
 fn token_id(raw: &str) -> AppResult<i64> {
