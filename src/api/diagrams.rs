@@ -51,7 +51,6 @@ pub struct ListQuery {
     operation_id = "list_diagrams",
     tag = "diagrams",
     params(ListQuery),
-    security(("bearer" = ["read"])),
     responses(
         (status = 200, description = "A page of diagrams (without their source).", body = ListJson),
         ListErrors,
@@ -95,7 +94,6 @@ pub struct CreateBody {
     operation_id = "create_diagram",
     tag = "diagrams",
     request_body = CreateBody,
-    security(("bearer" = ["read-write"])),
     responses(
         (status = 201, description = "Created.", body = DiagramJson, headers(
             ("Location" = String, description = "`/api/diagrams/{id}`"),
@@ -131,7 +129,6 @@ const ID: &str = "The diagram's id.";
     operation_id = "get_diagram",
     tag = "diagrams",
     params(("id" = String, Path, description = ID)),
-    security(("bearer" = ["read"])),
     responses(
         (status = 200, description = "The diagram.", body = DiagramJson, headers(
             ("ETag" = String, description = "The version in quotes; send it back in If-Match."),
@@ -168,7 +165,6 @@ macro_rules! export_doc {
             operation_id = concat!("export_", $ext),
             tag = "diagrams",
             params(("id" = String, Path, description = ID) $(, $query)?),
-            security(("bearer" = ["read"])),
             responses(
                 (status = 200, description = $description, content(($body = $media)),
                     headers(("ETag" = String, description = "A strong validator of exactly this output; send it back in If-None-Match."))),
@@ -300,7 +296,6 @@ async fn write(
         (ReplaceBody = "application/json"),
         (super::openapi::MermaidText = "text/plain"),
     )),
-    security(("bearer" = ["read-write"])),
     responses(
         (status = 200, description = "The diagram as saved.", body = DiagramJson, headers(("ETag" = String))),
         WriteErrors,
@@ -342,7 +337,6 @@ pub async fn replace(
         ("If-Match" = Option<String>, Header, nullable = false, description = "`\"<version>\"`: refuse with 412 if the diagram has changed since."),
     ),
     request_body = PatchBody,
-    security(("bearer" = ["read-write"])),
     responses(
         (status = 200, description = "The diagram as saved.", body = DiagramJson, headers(("ETag" = String))),
         WriteErrors,
@@ -377,7 +371,6 @@ pub async fn patch(
         ("id" = String, Path, description = ID),
         ("If-Match" = Option<String>, Header, nullable = false, description = "`\"<version>\"`: refuse with 412 if the diagram has changed since."),
     ),
-    security(("bearer" = ["read-write"])),
     responses(
         (status = 204, description = "In the trash."),
         DeleteErrors,
@@ -400,7 +393,6 @@ pub async fn delete(
     operation_id = "restore_diagram",
     tag = "diagrams",
     params(("id" = String, Path, description = ID)),
-    security(("bearer" = ["read-write"])),
     responses(
         (status = 200, description = "The restored diagram.", body = DiagramJson, headers(("ETag" = String))),
         RestoreErrors,
@@ -431,7 +423,6 @@ pub struct ShareBody {
     tag = "diagrams",
     params(("id" = String, Path, description = ID)),
     request_body = ShareBody,
-    security(("bearer" = ["read-write"])),
     responses(
         (status = 200, description = "The share state now.", body = ShareJson),
         ShareErrors,
@@ -455,7 +446,6 @@ pub async fn share(
     operation_id = "list_revisions",
     tag = "diagrams",
     params(("id" = String, Path, description = ID)),
-    security(("bearer" = ["read"])),
     responses(
         (status = 200, description = "The revisions, without their source.", body = RevisionsJson),
         ReadOneErrors,
@@ -484,7 +474,6 @@ pub async fn revisions(
         ("id" = String, Path, description = ID),
         ("version" = i64, Path, description = "The version number."),
     ),
-    security(("bearer" = ["read"])),
     responses(
         (status = 200, description = "The revision.", body = RevisionJson),
         ReadOneErrors,

@@ -96,9 +96,11 @@ async fn exports_are_read_only(request: Request, next: middleware::Next) -> Resp
 
 /// The OpenAPI document of every route in [`router`], with full `/api/...` paths.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    OpenApiRouter::with_openapi(openapi::base())
+    let mut document = OpenApiRouter::with_openapi(openapi::base())
         .nest("/api", authenticated_routes().merge(public_routes()))
-        .into_openapi()
+        .into_openapi();
+    openapi::scopes_from_policy(&mut document, "/api");
+    document
 }
 
 /// Unknown paths under /api answer in the envelope, never as an HTML page.
@@ -138,7 +140,6 @@ pub struct TokenJson {
     path = "/me",
     operation_id = "get_me",
     tag = "account",
-    security(("bearer" = ["read"])),
     responses(
         (status = 200, description = "The account and the token in use.", body = MeJson),
         ReadErrors,
@@ -228,7 +229,6 @@ struct RenderBody {
         (RenderBody = "application/json"),
         (openapi::MermaidText = "text/plain"),
     )),
-    security(("bearer" = ["read"])),
     responses(
         (status = 200, description = "The rendered image, or a text drawing.", content(
             (String = "image/svg+xml"),

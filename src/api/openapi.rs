@@ -5,15 +5,16 @@
 
 use std::sync::OnceLock;
 
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, RefOr};
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
+use crate::auth::Access;
 use crate::error::{CODES, ErrorBody};
 
 const DESCRIPTION: &str = "\
@@ -223,6 +224,40 @@ error_responses! {
     RenderFailed => error_response(
         "The renderer timed out or is unavailable; try again later.",
     );
+}
+
+/// Writes each operation's least token scope from the same policy the bearer door enforces
+/// ([`Access::of_rest`]), so the document cannot promise a read token more or less than it
+/// gets. `prefix` is where the API is nested (`/api`); operations marked as needing no token
+/// (`security(())`) are left alone.
+pub fn scopes_from_policy(openapi: &mut utoipa::openapi::OpenApi, prefix: &str) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        let relative = path.strip_prefix(prefix).unwrap_or(path);
+        let operations = [
+            (Method::GET, &mut item.get),
+            (Method::PUT, &mut item.put),
+            (Method::POST, &mut item.post),
+            (Method::DELETE, &mut item.delete),
+            (Method::PATCH, &mut item.patch),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else {
+                continue;
+            };
+            let public = operation
+                .security
+                .as_ref()
+                .is_some_and(|s| s.iter().all(|r| r == &SecurityRequirement::default()));
+            if public {
+                continue;
+            }
+            let scope = match Access::of_rest(&method, relative) {
+                Access::Read => "read",
+                Access::Write => "read-write",
+            };
+            operation.security = Some(vec![SecurityRequirement::new("bearer", [scope])]);
+        }
+    }
 }
 
 /// The `$ref` to a reusable response, or an inline one, keyed by status.

@@ -269,14 +269,28 @@ pub fn update(
     expected_version: Option<i64>,
     now: UnixTime,
 ) -> DbResult<Saved> {
+    at_version(conn, owner, id, expected_version, |tx, current| {
+        save(tx, current, title, source, now)
+    })
+}
+
+/// Runs `write` on the owner's live diagram if it is at `expected_version` (when given), in
+/// one IMMEDIATE transaction; otherwise the refusal, with nothing written.
+fn at_version(
+    conn: &mut Connection,
+    owner: &Owner,
+    id: &str,
+    expected_version: Option<i64>,
+    write: impl FnOnce(&Connection, Diagram) -> DbResult<Diagram>,
+) -> DbResult<Saved> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let current = match current_at(&tx, owner, id, expected_version)? {
         Ok(current) => current,
         Err(refused) => return Ok(refused),
     };
-    let saved = save(&tx, current, title, source, now)?;
+    let written = write(&tx, current)?;
     tx.commit()?;
-    Ok(Saved::Ok(saved))
+    Ok(Saved::Ok(written))
 }
 
 /// Writes `title` and `source` over `current` (read in the same transaction), bumping the
@@ -469,12 +483,8 @@ pub fn trash_checked(
     expected_version: Option<i64>,
     now: UnixTime,
 ) -> DbResult<Saved> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let current = match current_at(&tx, owner, id, expected_version)? {
-        Ok(current) => current,
-        Err(refused) => return Ok(refused),
-    };
-    trash_one(&tx, owner, id, now)?;
-    tx.commit()?;
-    Ok(Saved::Ok(current))
+    at_version(conn, owner, id, expected_version, |tx, current| {
+        trash_one(tx, owner, id, now)?;
+        Ok(current)
+    })
 }
