@@ -199,6 +199,45 @@ async fn concurrent_writers_with_if_match_never_lose_an_update() {
 }
 
 #[tokio::test]
+async fn concurrent_writers_without_if_match_all_succeed_and_each_keeps_a_revision() {
+    let server = TestServer::start_with(|c| c.rate_write_per_min = 0).await;
+    let b = signed_in(&server, "alice@example.net").await;
+    let api = Api::new(&server, &b.create_token("script", "read-write").await);
+    let id = api.create("Race", FLOW).await;
+    let api = std::sync::Arc::new(api);
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let api = api.clone();
+        let path = format!("/api/diagrams/{id}");
+        tasks.push(tokio::spawn(async move {
+            let source = format!("flowchart LR\n  A --> W{i}\n");
+            Api::send(
+                api.request(Method::PUT, &path)
+                    .json(&json!({"title": format!("writer {i}"), "source": source})),
+            )
+            .await
+            .status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    // Last writer wins without a precondition, but no writer is ever refused or lost.
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    let current = api.get(&format!("/api/diagrams/{id}")).await.json();
+    assert_eq!(current["version"], 25);
+    let revisions = api
+        .get(&format!("/api/diagrams/{id}/revisions"))
+        .await
+        .json();
+    assert_eq!(revisions["items"].as_array().unwrap().len(), 25);
+}
+
+#[tokio::test]
 async fn the_list_is_newest_first_with_keyset_pagination() {
     let (server, api) = setup().await;
     for i in 0..5 {

@@ -360,13 +360,20 @@ async fn every_tool_works_end_to_end_as_the_rest_api_sees_it() {
         let text = png["content"][0]["text"].as_str().unwrap();
         assert!(text.starts_with(&format!("{}: ", rest_png.json()["error"].as_str().unwrap())));
     }
-    let (code, _) = mcp
-        .tool_error(
-            "render_diagram",
-            json!({"source": "flowchart LR\n  A --> B\n  subgraph open\n"}),
-        )
+    let broken = "flowchart LR\n  A --> B\n  ))((\n";
+    let (code, result) = mcp
+        .tool_error("render_diagram", json!({"source": broken}))
         .await;
     assert_eq!(code, "parse_error");
+    // The same envelope as REST: where the text stops parsing, when known.
+    let rest = api
+        .post("/api/render", json!({"source": broken}))
+        .await
+        .json();
+    let envelope = &result["structuredContent"];
+    assert_eq!(envelope["line"], rest["line"], "{envelope}");
+    assert_eq!(envelope["column"], rest["column"], "{envelope}");
+    assert!(envelope["line"].is_u64(), "{envelope}");
 
     let shared = mcp
         .ok("share_diagram", json!({"id": id, "enabled": true}))
