@@ -77,9 +77,11 @@ pub fn app(state: AppState) -> Router {
         .layer(header(header::REFERRER_POLICY, "same-origin"))
         .layer(header(header::CACHE_CONTROL, "no-store"))
         .layer(
-            // Log method, path and status only: never headers (cookies) or query strings.
+            // Log method, path and status only: never headers (cookies), query strings or
+            // share ids.
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                let path = server::loggable_path(req.uri().path());
+                tracing::info_span!("request", method = %req.method(), path = %path)
             }),
         )
         .with_state(state)

@@ -67,32 +67,151 @@ impl ApiLimits {
     }
 }
 
-/// Sign-in attempts per email and per client address, so passwords cannot be guessed quickly.
+/// Password attempts: sign-ins, sign-ups and the current password asked again in settings.
+///
+/// Limits are per (account, address) and per address, never per account alone, so a stranger
+/// cannot lock the owner out: the owner's right password from their own address still works
+/// while someone else's address is refused. Wrong passwords for one account also answer more
+/// slowly as they pile up (from any address), which slows a guesser spread over many
+/// addresses without refusing anyone.
 pub struct LoginLimits {
-    per_email: DefaultKeyedRateLimiter<String>,
-    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    per_account_address: DefaultKeyedRateLimiter<(String, IpAddr)>,
+    per_address: DefaultKeyedRateLimiter<IpAddr>,
+    sign_ups: DefaultKeyedRateLimiter<IpAddr>,
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
 }
+
+/// Wrong passwords for an account are forgotten after this long without another.
+const FAILURES_FORGOTTEN_AFTER: Duration = Duration::from_secs(15 * 60);
 
 impl Default for LoginLimits {
     fn default() -> Self {
-        let five = NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN);
-        let twenty = NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN);
+        let n = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
         Self {
-            // A burst of 5 tries per email, then one more every 12 seconds.
-            per_email: RateLimiter::keyed(Quota::per_minute(five).allow_burst(five)),
+            // A burst of 5 tries for one account from one address, then one every 12 seconds.
+            per_account_address: RateLimiter::keyed(Quota::per_minute(n(5)).allow_burst(n(5))),
             // A burst of 20 per address (a household behind one NAT), then 20 a minute.
-            per_ip: RateLimiter::keyed(Quota::per_minute(twenty).allow_burst(twenty)),
+            per_address: RateLimiter::keyed(Quota::per_minute(n(20)).allow_burst(n(20))),
+            // Accounts are made rarely: 5 sign-up attempts per address, then one every 12
+            // minutes.
+            sign_ups: RateLimiter::keyed(Quota::per_hour(n(5)).allow_burst(n(5))),
+            failures: Mutex::default(),
         }
     }
 }
 
 impl LoginLimits {
-    /// True when this attempt is allowed; every attempt counts, against both the address and
-    /// the email (compared without case).
-    pub fn allow(&self, email: &str, ip: IpAddr) -> bool {
-        let ip_ok = self.per_ip.check_key(&ip).is_ok();
-        let email_ok = self.per_email.check_key(&email.to_lowercase()).is_ok();
-        ip_ok && email_ok
+    /// True when a password attempt for `account` (an email, compared without case, or a
+    /// user id) from `ip` is allowed; every attempt counts, against the pair and the address.
+    pub fn allow(&self, account: &str, ip: IpAddr) -> bool {
+        let address_ok = self.per_address.check_key(&ip).is_ok();
+        let pair_ok = self
+            .per_account_address
+            .check_key(&(account.to_lowercase(), ip))
+            .is_ok();
+        address_ok && pair_ok
+    }
+
+    /// True when a sign-up attempt from `ip` is allowed (it also counts as a password attempt
+    /// of the address).
+    pub fn allow_sign_up(&self, ip: IpAddr) -> bool {
+        let address_ok = self.per_address.check_key(&ip).is_ok();
+        self.sign_ups.check_key(&ip).is_ok() && address_ok
+    }
+
+    /// Records a wrong password for `account` and says how long to wait before answering:
+    /// 250 ms for the first five in a row, then doubling up to 8 s.
+    pub fn failed(&self, account: &str) -> Duration {
+        let Ok(mut failures) = self.failures.lock() else {
+            return Duration::from_millis(250);
+        };
+        failures.retain(|_, (_, at)| at.elapsed() < FAILURES_FORGOTTEN_AFTER);
+        let entry = failures
+            .entry(account.to_lowercase())
+            .or_insert((0, Instant::now()));
+        *entry = (entry.0.saturating_add(1), Instant::now());
+        let extra = entry.0.saturating_sub(5).min(5);
+        Duration::from_millis(250 << extra)
+    }
+
+    /// Forgets the wrong passwords of `account` (after a right one).
+    pub fn succeeded(&self, account: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(&account.to_lowercase());
+        }
+    }
+}
+
+/// Work too heavy to run on the shared blocking pool without a bound: argon2 password hashes
+/// (about 19 MiB of memory each). A fixed set of threads does it, at most one job per thread
+/// at a time; callers queue for a slot for at most `wait`, then are told the server is busy.
+/// Memory stays at about `threads` × one job's worth, however many requests arrive, and each
+/// thread's allocator keeps reusing its own memory.
+pub struct HeavyWork {
+    slots: tokio::sync::Semaphore,
+    jobs: std::sync::mpsc::Sender<Box<dyn FnOnce() + Send>>,
+    wait: Duration,
+}
+
+/// No slot freed up in time: try again after this many seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy(pub RetryAfter);
+
+impl HeavyWork {
+    /// `threads` worker threads (at least 1), named `reef-heavy`; a caller waits at most
+    /// `wait` for one. The threads end when this is dropped.
+    pub fn new(threads: usize, wait: Duration) -> Self {
+        let (jobs, queue) = std::sync::mpsc::channel::<Box<dyn FnOnce() + Send>>();
+        let queue = std::sync::Arc::new(Mutex::new(queue));
+        let threads = threads.max(1);
+        for _ in 0..threads {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new()
+                .name("reef-heavy".into())
+                .spawn(move || {
+                    loop {
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        match job {
+                            Ok(job) => job(),
+                            Err(_) => return,
+                        }
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a worker thread for password hashing");
+            }
+        }
+        Self {
+            slots: tokio::sync::Semaphore::new(threads),
+            jobs,
+            wait,
+        }
+    }
+
+    /// Runs `job` on one of the threads and returns its result.
+    ///
+    /// # Errors
+    /// [`Busy`] when no thread came free within the wait (or the threads are gone).
+    pub async fn run<T, F>(&self, job: F) -> Result<T, Busy>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let busy = Busy(RetryAfter(self.wait.as_secs().max(1)));
+        let _slot = tokio::time::timeout(self.wait, self.slots.acquire())
+            .await
+            .map_err(|_| busy)?
+            .map_err(|_| busy)?;
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move || {
+                let _ = done.send(job());
+            }))
+            .map_err(|_| busy)?;
+        result.await.map_err(|_| busy)
     }
 }
 

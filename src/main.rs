@@ -89,11 +89,9 @@ fn main() -> ExitCode {
 }
 
 fn init_logs() {
+    let chosen = std::env::var("REEF_LOG").unwrap_or_else(|_| "info,tower_http=info".to_owned());
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("REEF_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info")),
-        )
+        .with_env_filter(reef::server::log_filter(&chosen))
         .with_writer(std::io::stderr)
         .init();
 }

@@ -68,6 +68,32 @@ pub async fn serve(
     Ok(())
 }
 
+/// The log filter for `REEF_LOG`-style `directives` (e.g. `debug`), with what must never be
+/// logged held back whatever they ask: the MCP library logs whole messages (diagram text)
+/// at DEBUG and three lines per request at INFO, so it is kept to warnings. An unreadable
+/// `directives` falls back to `info`.
+pub fn log_filter(directives: &str) -> tracing_subscriber::EnvFilter {
+    let kept = directives
+        .split(',')
+        .filter(|d| !d.trim_start().starts_with("rmcp"))
+        .collect::<Vec<_>>()
+        .join(",");
+    tracing_subscriber::EnvFilter::try_new(format!("{kept},rmcp=warn"))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn"))
+}
+
+/// A request path as the log shows it: share ids are secrets of their own (anyone holding
+/// one can read the diagram), so `/s/<share_id>…` is logged as `/s/…`.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/s/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, tail)) => format!("/s/…/{tail}").into(),
+            None => "/s/…".into(),
+        },
+        None => path.into(),
+    }
+}
+
 /// Resolves on SIGTERM or Ctrl-C.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

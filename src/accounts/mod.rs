@@ -6,20 +6,18 @@
 pub mod password;
 
 use std::net::IpAddr;
-use std::time::Duration;
 
 use crate::db::security_log::{self, EventKind};
 use crate::db::{DbError, diagrams, sessions, users};
 use crate::secret;
 use crate::state::AppState;
 
+pub use crate::db::sessions::Seen;
 pub use crate::db::users::User;
 
 /// How long a session cookie lives in the browser, in days (the store also ends sessions
 /// idle for 30 days).
 pub const SESSION_DAYS: i64 = 30;
-/// What a failed password check costs the caller, whichever part was wrong.
-const FAILURE_DELAY: Duration = Duration::from_millis(250);
 
 /// Why an account use case refused. Messages are sentences for the person.
 #[derive(Debug, thiserror::Error)]
@@ -39,9 +37,12 @@ pub enum AccountError {
     DuplicateEmail,
     #[error("Sign-ups are closed on this server. Ask its administrator for an account.")]
     SignupsClosed,
-    /// Too many sign-in attempts for this email or from this address.
+    /// Too many password attempts for this account from this address, or from this address.
     #[error("Too many sign-in attempts. Wait a minute and try again.")]
     TooManyAttempts,
+    /// Too many password checks are already running; try again after this many seconds.
+    #[error("Reef is busy checking other passwords. Try again in a few seconds.")]
+    Busy { retry_after: u64 },
     #[error(transparent)]
     Store(#[from] DbError),
     #[error("{0}")]
@@ -97,11 +98,12 @@ pub async fn no_accounts_yet(state: &AppState) -> Result<bool, DbError> {
 }
 
 /// The account signed in with the session whose cookie hashes to `session`, if the session
-/// exists and has not idled out (30 days); seeing it refreshes its last use at most hourly.
+/// exists and has not idled out (30 days); seeing it refreshes its last use at most daily,
+/// and then [`Seen::renewed`] says the cookie's lifetime should start again too.
 ///
 /// # Errors
 /// [`DbError`] only.
-pub async fn session_user(state: &AppState, session: [u8; 32]) -> Result<Option<User>, DbError> {
+pub async fn session_user(state: &AppState, session: [u8; 32]) -> Result<Option<Seen>, DbError> {
     let now = state.clock.now();
     state
         .db
@@ -163,12 +165,54 @@ async fn start_session(
         .await?)
 }
 
+/// Hashes `password` on the bounded hashing threads.
+async fn hash(state: &AppState, password: String) -> Result<String, AccountError> {
+    state
+        .limits
+        .hashing
+        .run(move || password::hash(&password))
+        .await
+        .map_err(|busy| AccountError::Busy {
+            retry_after: busy.0.0,
+        })?
+        .map_err(AccountError::Internal)
+}
+
+/// Checks `password` against `stored` (or a dummy, so a missing account costs the same) on
+/// the bounded hashing threads.
+async fn verify(
+    state: &AppState,
+    password: String,
+    stored: Option<String>,
+) -> Result<bool, AccountError> {
+    if password.len() > password::MAX_BYTES {
+        return Ok(false);
+    }
+    state
+        .limits
+        .hashing
+        .run(move || password::verify(&password, stored.as_deref()))
+        .await
+        .map_err(|busy| AccountError::Busy {
+            retry_after: busy.0.0,
+        })
+}
+
+/// A wrong password for `account`: wait as long as the limits say, then refuse with `error`.
+async fn refuse_password(state: &AppState, account: &str, error: AccountError) -> AccountError {
+    tokio::time::sleep(state.limits.login.failed(account)).await;
+    error
+}
+
 /// Creates an account from the browser and signs it in, in one transaction. With sign-ups
-/// closed only the first account can be made (it becomes the admin).
+/// closed only the first account can be made (it becomes the admin). Whether the account
+/// can be made is decided before the password is hashed, so refused sign-ups cost no
+/// hashing; each address may try 5 times, then once every 12 minutes.
 ///
 /// # Errors
 /// [`AccountError::InvalidEmail`], [`AccountError::WeakPassword`] (checked in that order),
-/// [`AccountError::DuplicateEmail`], [`AccountError::SignupsClosed`].
+/// [`AccountError::TooManyAttempts`], [`AccountError::SignupsClosed`],
+/// [`AccountError::DuplicateEmail`], [`AccountError::Busy`].
 pub async fn sign_up(
     state: &AppState,
     email: &str,
@@ -177,9 +221,26 @@ pub async fn sign_up(
 ) -> Result<(User, NewSession), AccountError> {
     let email = Email::parse(email)?;
     password::check_rules(&password).map_err(AccountError::WeakPassword)?;
-    let hash = password::hash_blocking(password)
-        .await
-        .map_err(AccountError::Internal)?;
+    if !state.limits.login.allow_sign_up(browser.ip) {
+        return Err(AccountError::TooManyAttempts);
+    }
+    let only_if_first = !state.config.open_signups;
+    let probe = email.clone();
+    let (accounts, taken) = state
+        .db
+        .run(move |conn| {
+            let taken = users::by_email(conn, probe.as_str())?.is_some();
+            Ok((users::count(conn)?, taken))
+        })
+        .await?;
+    if only_if_first && accounts > 0 {
+        return Err(AccountError::SignupsClosed);
+    }
+    if taken {
+        return Err(AccountError::DuplicateEmail);
+    }
+    // Both are checked again in the transaction: another sign-up may have come between.
+    let hash = hash(state, password).await?;
     let only_if_first = !state.config.open_signups;
     let opening = Opening::new(state, browser);
     let now = opening.now;
@@ -216,7 +277,7 @@ pub fn add_from_shell(
 ) -> Result<User, AccountError> {
     let email = Email::parse(email)?;
     password::check_rules(password).map_err(AccountError::WeakPassword)?;
-    let hash = password::hash_now(password).map_err(AccountError::Internal)?;
+    let hash = password::hash(password).map_err(AccountError::Internal)?;
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(DbError::from)?;
@@ -229,12 +290,15 @@ pub fn add_from_shell(
     }
 }
 
-/// Signs in with email and password. Every attempt counts against the email and the address
-/// (5 then one per 12 s per email; 20 a minute per address). A wrong email costs the same
-/// time as a wrong password, and a failure a little more.
+/// Signs in with email and password. Every attempt counts against the (email, address) pair
+/// (5, then one per 12 s) and the address (20 a minute), never the email alone, so nobody
+/// can lock an owner out from elsewhere. A wrong email costs the same time as a wrong
+/// password; wrong passwords for one account answer ever more slowly (250 ms, doubling after
+/// five in a row up to 8 s).
 ///
 /// # Errors
-/// [`AccountError::TooManyAttempts`], [`AccountError::BadCredentials`].
+/// [`AccountError::TooManyAttempts`], [`AccountError::BadCredentials`],
+/// [`AccountError::Busy`].
 pub async fn sign_in(
     state: &AppState,
     email: &str,
@@ -245,28 +309,23 @@ pub async fn sign_in(
     if !state.limits.login.allow(&email, browser.ip) {
         return Err(AccountError::TooManyAttempts);
     }
-    let found = if password.len() > password::MAX_BYTES {
-        None
-    } else {
-        state
-            .db
-            .run(move |conn| users::by_email(conn, &email))
-            .await?
-    };
+    let lookup = email.clone();
+    let found = state
+        .db
+        .run(move |conn| users::by_email(conn, &lookup))
+        .await?;
     let (user, stored) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    let ok = password::verify_blocking(password, stored).await;
+    let ok = verify(state, password, stored).await?;
     match user.filter(|_| ok) {
         Some(user) => {
+            state.limits.login.succeeded(&email);
             let session = start_session(state, browser, user.id).await?;
             Ok((user, session))
         }
-        None => {
-            tokio::time::sleep(FAILURE_DELAY).await;
-            Err(AccountError::BadCredentials)
-        }
+        None => Err(refuse_password(state, &email, AccountError::BadCredentials).await),
     }
 }
 
@@ -284,39 +343,49 @@ pub async fn sign_out(state: &AppState, session: Option<[u8; 32]>) -> Result<(),
     Ok(())
 }
 
-/// Checks the account's current password, asked again before a sensitive change.
+/// Checks the account's current password, asked again before a sensitive change, under the
+/// same limits as a sign-in (per account and address, per address, slower as failures pile
+/// up).
 ///
 /// # Errors
-/// [`AccountError::WrongPassword`] (after a short delay).
+/// [`AccountError::TooManyAttempts`], [`AccountError::WrongPassword`],
+/// [`AccountError::Busy`].
 async fn check_current_password(
     state: &AppState,
     user_id: i64,
+    ip: IpAddr,
     given: String,
 ) -> Result<(), AccountError> {
+    let account = format!("user:{user_id}");
+    if !state.limits.login.allow(&account, ip) {
+        return Err(AccountError::TooManyAttempts);
+    }
     let stored = state
         .db
         .run(move |conn| users::password_hash(conn, user_id))
         .await?;
-    if given.len() <= password::MAX_BYTES && password::verify_blocking(given, stored).await {
+    if verify(state, given, stored).await? {
+        state.limits.login.succeeded(&account);
         return Ok(());
     }
-    tokio::time::sleep(FAILURE_DELAY).await;
-    Err(AccountError::WrongPassword)
+    Err(refuse_password(state, &account, AccountError::WrongPassword).await)
 }
 
-/// Changes the account's email after checking the current password.
+/// Changes the account's email after checking the current password (asked from `ip`).
 ///
 /// # Errors
-/// [`AccountError::InvalidEmail`], then [`AccountError::WrongPassword`], then
-/// [`AccountError::DuplicateEmail`].
+/// [`AccountError::InvalidEmail`], then those of the password check
+/// ([`AccountError::TooManyAttempts`], [`AccountError::WrongPassword`],
+/// [`AccountError::Busy`]), then [`AccountError::DuplicateEmail`].
 pub async fn change_email(
     state: &AppState,
     user_id: i64,
+    ip: IpAddr,
     email: &str,
     current_password: String,
 ) -> Result<(), AccountError> {
     let email = Email::parse(email)?;
-    check_current_password(state, user_id, current_password).await?;
+    check_current_password(state, user_id, ip, current_password).await?;
     let changed = state
         .db
         .run(move |conn| users::set_email(conn, user_id, email.as_str()))
@@ -336,15 +405,14 @@ pub async fn change_email(
 pub async fn change_password(
     state: &AppState,
     user_id: i64,
+    ip: IpAddr,
     keep_session: [u8; 32],
     current_password: String,
     new_password: String,
 ) -> Result<(), AccountError> {
     password::check_rules(&new_password).map_err(AccountError::WeakPassword)?;
-    check_current_password(state, user_id, current_password).await?;
-    let hash = password::hash_blocking(new_password)
-        .await
-        .map_err(AccountError::Internal)?;
+    check_current_password(state, user_id, ip, current_password).await?;
+    let hash = hash(state, new_password).await?;
     state
         .db
         .write(move |tx| {
@@ -363,9 +431,10 @@ pub async fn change_password(
 pub async fn delete(
     state: &AppState,
     user_id: i64,
+    ip: IpAddr,
     current_password: String,
 ) -> Result<(), AccountError> {
-    check_current_password(state, user_id, current_password).await?;
+    check_current_password(state, user_id, ip, current_password).await?;
     state
         .db
         .run(move |conn| users::delete(conn, user_id))

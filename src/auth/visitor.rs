@@ -168,18 +168,34 @@ where
             }
         };
 
-        let session = if state.config.accounts {
+        let session_cookie = if state.config.accounts {
             cookies
                 .get(SESSION_COOKIE)
-                .and_then(|c| secret::parse_cookie_secret(c.value()))
-                .map(|raw| secret::sha256(&raw))
+                .filter(|c| secret::parse_cookie_secret(c.value()).is_some())
+                .map(|c| c.value().to_owned())
         } else {
             None
         };
-        let user = match session {
+        let session = session_cookie
+            .as_deref()
+            .and_then(secret::parse_cookie_secret)
+            .map(|raw| secret::sha256(&raw));
+        let seen = match session {
             Some(hash) => accounts::session_user(&state, hash).await?,
             None => None,
         };
+        if let (Some(seen), Some(value)) = (&seen, session_cookie)
+            && seen.renewed
+        {
+            // A session in use lives 30 days from its last use, in the browser too.
+            cookies.add(make_cookie(
+                SESSION_COOKIE,
+                value,
+                state.config.secure_cookies,
+                accounts::SESSION_DAYS,
+            ));
+        }
+        let user = seen.map(|s| s.user);
         let visitor = Visitor {
             session: user.as_ref().and(session),
             user,

@@ -7,8 +7,9 @@ use super::{DbResult, UnixTime};
 
 /// Seconds (30 days) a session may go unused; after that it is gone.
 pub const IDLE_SECS: i64 = 30 * 24 * 3600;
-/// `last_seen_at` is refreshed at most this often, so reads stay reads.
-const TOUCH_EVERY_SECS: i64 = 3600;
+/// `last_seen_at` is refreshed at most this often (a day), so reads stay reads; the browser's
+/// cookie is renewed at the same moments.
+pub const TOUCH_EVERY_SECS: i64 = 24 * 3600;
 
 /// Stores a new session for the account, seen at `now`. `id_hash` is the SHA-256 of the
 /// cookie value.
@@ -24,13 +25,21 @@ pub fn create(conn: &Connection, id_hash: &[u8; 32], user_id: i64, now: UnixTime
     Ok(())
 }
 
+/// A live session's account, and whether its last-seen time was just moved forward (then
+/// the browser's cookie should be renewed too).
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub user: User,
+    pub renewed: bool,
+}
+
 /// The signed-in user for a session (`id_hash`: the SHA-256 of the cookie value), if it exists
 /// and has not idled out. An idle session is deleted here; a live one has its last-seen time
-/// moved to `now` at most once an hour.
+/// moved to `now` at most once a day ([`TOUCH_EVERY_SECS`]).
 ///
 /// # Errors
 /// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails.
-pub fn user(conn: &Connection, id_hash: &[u8; 32], now: UnixTime) -> DbResult<Option<User>> {
+pub fn user(conn: &Connection, id_hash: &[u8; 32], now: UnixTime) -> DbResult<Option<Seen>> {
     let found = conn
         .query_row(
             "SELECT u.id, u.email, u.is_admin, s.last_seen_at
@@ -56,13 +65,14 @@ pub fn user(conn: &Connection, id_hash: &[u8; 32], now: UnixTime) -> DbResult<Op
         delete(conn, id_hash)?;
         return Ok(None);
     }
-    if now - last_seen > TOUCH_EVERY_SECS {
+    let renewed = now - last_seen > TOUCH_EVERY_SECS;
+    if renewed {
         conn.execute(
             "UPDATE sessions SET last_seen_at = ?1 WHERE id_hash = ?2",
             params![now, &id_hash[..]],
         )?;
     }
-    Ok(Some(user))
+    Ok(Some(Seen { user, renewed }))
 }
 
 /// Ends one session (sign-out); nothing happens if it does not exist.

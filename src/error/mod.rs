@@ -77,6 +77,7 @@ impl From<AccountError> for AppError {
         let status = match e {
             AccountError::Store(e) => return AppError::Internal(e.to_string()),
             AccountError::Internal(detail) => return AppError::Internal(detail),
+            AccountError::Busy { retry_after } => return AppError::Busy { retry_after },
             AccountError::InvalidEmail | AccountError::WeakPassword(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

@@ -36,6 +36,10 @@ pub enum AppError {
     /// 429: too many sign-in attempts.
     #[error("too many requests")]
     TooManyRequests,
+    /// 503: the server is at its limit for this kind of work (password checks); try again
+    /// after `retry_after` seconds (sent as `Retry-After`).
+    #[error("busy")]
+    Busy { retry_after: u64 },
     /// 500; the detail is logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -105,6 +109,11 @@ impl AppError {
                 "Slow down",
                 "Too many attempts. Wait a minute and try again.".into(),
             ),
+            AppError::Busy { .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy",
+                "Reef is busy checking other passwords. Nothing was changed; try again in a few seconds.".into(),
+            ),
             AppError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
@@ -126,10 +135,17 @@ impl IntoResponse for AppError {
             message: &message,
             css: crate::assets::url("style.css"),
         };
-        match page.render() {
+        let mut response = match page.render() {
             Ok(body) => (status, Html(body)).into_response(),
             Err(_) => (status, message).into_response(),
+        };
+        if let AppError::Busy { retry_after } = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after),
+            );
         }
+        response
     }
 }
 

@@ -203,9 +203,11 @@ pub struct EmailForm {
 pub async fn change_email(
     State(state): State<AppState>,
     signed: SignedIn,
+    ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> AppResult<Response> {
-    match accounts::change_email(&state, signed.user.id, &form.email, form.current_password).await {
+    let user = signed.user.id;
+    match accounts::change_email(&state, user, ip, &form.email, form.current_password).await {
         Ok(()) => Ok(Redirect::to("/settings?done=email").into_response()),
         Err(e) => refused(&state, &signed, e).await,
     }
@@ -223,12 +225,14 @@ pub struct PasswordForm {
 pub async fn change_password(
     State(state): State<AppState>,
     signed: SignedIn,
+    ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> AppResult<Response> {
     let keep = signed.visitor.session.unwrap_or_default();
     let changed = accounts::change_password(
         &state,
         signed.user.id,
+        ip,
         keep,
         form.current_password,
         form.new_password,
@@ -250,9 +254,10 @@ pub struct DeleteForm {
 pub async fn delete_account(
     State(state): State<AppState>,
     signed: SignedIn,
+    ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> AppResult<Response> {
-    match accounts::delete(&state, signed.user.id, form.current_password).await {
+    match accounts::delete(&state, signed.user.id, ip, form.current_password).await {
         Ok(()) => {
             signed.visitor.end_session();
             Ok(Redirect::to("/").into_response())

@@ -125,10 +125,21 @@ pub fn extract_between(haystack: &str, start: &str, end: &str) -> Option<String>
 
 impl Browser {
     pub fn new(base: &str) -> Self {
+        Self::from_address(base, None)
+    }
+
+    /// A browser on another host: its connections come from `address` (any of 127.0.0.0/8
+    /// reaches a server on 127.0.0.1), so the server sees a different client address.
+    pub fn at(base: &str, address: std::net::IpAddr) -> Self {
+        Self::from_address(base, Some(address))
+    }
+
+    fn from_address(base: &str, address: Option<std::net::IpAddr>) -> Self {
         let jar = Arc::new(Jar::default());
         let client = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
+            .local_address(address)
             .build()
             .unwrap();
         Self {

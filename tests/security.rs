@@ -1,0 +1,348 @@
+//! Strangers on the same network, one promise per test (see SECURITY.md): password floods
+//! cannot exhaust memory, nobody can lock an owner out from elsewhere, password checks in
+//! settings are limited like sign-ins, sessions in use stay alive, and logs never hold
+//! diagram text or share ids. Other hosts are played by binding clients to other loopback
+//! addresses (127.0.0.2, …).
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::{IpAddr, Ipv4Addr};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Browser, PASSWORD, TestServer, reef_exe};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn host(n: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, n))
+}
+
+/// The real `reef serve` binary on a free port, with its stderr in a file.
+struct Served {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+    log: std::path::PathBuf,
+}
+
+impl Served {
+    /// Serves a fresh data directory holding one account (`owner@example.net`), with `args`.
+    fn start(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().to_str().unwrap().to_owned();
+        let mut add = Command::new(reef_exe())
+            .args([
+                "user",
+                "add",
+                "owner@example.net",
+                "--password-stdin",
+                "--data",
+                &data,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        add.stdin
+            .take()
+            .unwrap()
+            .write_all(PASSWORD.as_bytes())
+            .unwrap();
+        assert!(add.wait().unwrap().success());
+        let log = dir.path().join("stderr.log");
+        let mut child = Command::new(reef_exe())
+            .args(["serve", "--bind", "127.0.0.1:0", "--data", &data])
+            .args(args)
+            .env_remove("REEF_LOG")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap()
+            .to_owned();
+        Self {
+            child,
+            base,
+            _dir: dir,
+            log,
+        }
+    }
+
+    /// Resident memory of the server process, in MiB (Linux `/proc`).
+    fn rss_mib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .unwrap()
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .unwrap();
+        kib / 1024
+    }
+
+    /// Everything the server logged so far, without colour codes.
+    fn log(&self) -> String {
+        let raw = std::fs::read_to_string(&self.log).unwrap();
+        let mut plain = String::with_capacity(raw.len());
+        let mut chars = raw.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // An escape sequence runs to its final letter.
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                plain.push(c);
+            }
+        }
+        plain
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sends `tries` wrong sign-ins from each of `hosts` hosts at once (each with its own
+/// browser, form and guest cookie) and returns every status.
+async fn password_flood(base: &str, path: &str, hosts: u8, tries: usize) -> Vec<StatusCode> {
+    let mut tasks = Vec::new();
+    for n in 0..hosts {
+        let base = base.to_owned();
+        let path = path.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let b = Browser::at(&base, host(10 + n));
+            let csrf = b.csrf().await;
+            let mut statuses = Vec::new();
+            for i in 0..tries {
+                let email = format!("stranger{n}-{i}@example.net");
+                let password = format!("wrong password {n} {i}");
+                let page = b
+                    .post_raw(
+                        &path,
+                        &[("email", &email), ("password", &password), ("csrf", &csrf)],
+                    )
+                    .await;
+                statuses.push(page.status);
+            }
+            statuses
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn password_floods_keep_memory_flat_and_the_server_answering() {
+    let server = Served::start(&[], &[]);
+    let before = server.rss_mib();
+    let started = Instant::now();
+    // Sign-ups are closed (an account exists): refused before any hashing.
+    let sign_ups = password_flood(&server.base, "/signup", 16, 10).await;
+    assert!(
+        sign_ups
+            .iter()
+            .all(|s| [StatusCode::FORBIDDEN, StatusCode::TOO_MANY_REQUESTS].contains(s)),
+        "{sign_ups:?}"
+    );
+    // Sign-ins hash on every try: 32 hosts at once share two hashing threads.
+    let sign_ins = password_flood(&server.base, "/login", 32, 5).await;
+    let peak = server.rss_mib();
+    assert!(
+        sign_ins.iter().all(|s| [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::SERVICE_UNAVAILABLE
+        ]
+        .contains(s)),
+        "{sign_ins:?}"
+    );
+    let health = reqwest::get(format!("{}/healthz", server.base))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    eprintln!(
+        "RSS {before} MiB before, {peak} MiB after {} password requests in {:?}",
+        sign_ups.len() + sign_ins.len(),
+        started.elapsed()
+    );
+    assert!(peak < 150, "RSS grew to {peak} MiB (from {before} MiB)");
+    // The owner still gets in from home.
+    let owner = Browser::new(&server.base);
+    owner
+        .sign_in("owner@example.net", PASSWORD)
+        .await
+        .assert_redirect("/");
+}
+
+#[tokio::test]
+async fn a_guesser_elsewhere_cannot_lock_the_owner_out() {
+    let server = TestServer::start().await;
+    server
+        .browser()
+        .sign_up("alice@example.net", PASSWORD)
+        .await
+        .assert_redirect("/");
+    let guesser = Browser::at(&server.base, host(2));
+    let mut statuses = Vec::new();
+    for i in 0..7 {
+        let guess = format!("guess number {i}");
+        statuses.push(guesser.sign_in("alice@example.net", &guess).await.status);
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    // The guesser's own address stays refused, even with the right password…
+    assert_eq!(
+        guesser.sign_in("alice@example.net", PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // …while the owner, at home, signs in at once.
+    let owner = Browser::at(&server.base, host(1));
+    owner
+        .sign_in("alice@example.net", PASSWORD)
+        .await
+        .assert_redirect("/");
+}
+
+#[tokio::test]
+async fn current_password_checks_in_settings_are_limited_like_sign_ins() {
+    let server = TestServer::start().await;
+    let b = server.browser();
+    b.sign_up("alice@example.net", PASSWORD).await;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let wrong = format!("not my password {i}");
+        let page = b
+            .post("/settings/delete", &[("current_password", wrong.as_str())])
+            .await;
+        statuses.push(page.status);
+    }
+    assert_eq!(statuses[..5], [StatusCode::UNAUTHORIZED; 5], "{statuses:?}");
+    assert!(
+        statuses[5..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    // Nothing was deleted.
+    assert_eq!(b.get("/settings").await.status, StatusCode::OK);
+}
+
+/// The `Set-Cookie` of `name` on a page, if it set one.
+fn set_cookie(page: &common::Page, name: &str) -> Option<String> {
+    page.headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+#[tokio::test]
+async fn a_session_in_use_renews_its_cookie_once_a_day() {
+    let server = TestServer::start().await;
+    let b = server.browser();
+    b.sign_up("alice@example.net", PASSWORD).await;
+    assert_eq!(set_cookie(&b.get("/").await, "reef_session"), None);
+    server.state.clock.advance(2 * 86_400);
+    let renewed = set_cookie(&b.get("/").await, "reef_session").expect("a renewed cookie");
+    assert!(renewed.contains("Max-Age=2592000"), "{renewed}");
+    assert!(renewed.contains("HttpOnly"), "{renewed}");
+    // Once a day at most.
+    assert_eq!(set_cookie(&b.get("/").await, "reef_session"), None);
+    // In use every 20 days, it lives on well past 30 days from sign-in.
+    for _ in 0..3 {
+        server.state.clock.advance(20 * 86_400);
+        let page = b.get("/settings").await;
+        assert_eq!(page.status, StatusCode::OK, "signed out after all");
+    }
+}
+
+#[tokio::test]
+async fn logs_hold_no_diagram_text_or_share_ids_even_at_debug() {
+    let server = Served::start(&["--signups", "open"], &[("REEF_LOG", "debug")]);
+    let b = Browser::new(&server.base);
+    b.sign_in("owner@example.net", PASSWORD)
+        .await
+        .assert_redirect("/");
+    let token = b.create_token("agent", "read-write").await;
+    let client = reqwest::Client::new();
+    let mcp = |body: Value| {
+        client
+            .post(format!("{}/mcp", server.base))
+            .bearer_auth(&token)
+            .header("accept", "application/json, text/event-stream")
+            .json(&body)
+            .send()
+    };
+    let call = |name: &str, arguments: Value| {
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+               "params": {"name": name, "arguments": arguments}})
+    };
+    let created: Value = mcp(call(
+        "create_diagram",
+        json!({"title": "Quarterly plan", "source": "flowchart LR\n  SecretNodeName --> B\n"}),
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let id = created["result"]["structuredContent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let shared: Value = mcp(call("share_diagram", json!({"id": id, "enabled": true})))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let url = shared["result"]["structuredContent"]["url"]
+        .as_str()
+        .unwrap();
+    let share_id = url.rsplit('/').next().unwrap().to_owned();
+    assert_eq!(reqwest::get(url).await.unwrap().status(), StatusCode::OK);
+    let image = format!("{url}/image.svg");
+    assert_eq!(reqwest::get(&image).await.unwrap().status(), StatusCode::OK);
+    // Give the log a moment to reach the file.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let log = server.log();
+    assert!(log.contains("DEBUG"), "debug logging is on: {log}");
+    assert!(
+        log.contains("/s/…"),
+        "share pages are logged, redacted: {log}"
+    );
+    for secret in ["SecretNodeName", "Quarterly plan", share_id.as_str()] {
+        assert!(!log.contains(secret), "{secret:?} is in the log:\n{log}");
+    }
+    let mcp_info = log
+        .lines()
+        .filter(|l| l.contains(" INFO ") && l.contains("/mcp"))
+        .count();
+    assert_eq!(mcp_info, 0, "{log}");
+}
