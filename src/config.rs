@@ -62,6 +62,46 @@ pub struct ServeArgs {
     /// clients get 408 and are disconnected, so they cannot hold connections open forever.
     #[arg(long, env = "REEF_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub read_timeout_secs: u64,
+    /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` / `X-Forwarded-Proto` headers
+    /// are believed: a comma-separated list of addresses or CIDR ranges, e.g.
+    /// `127.0.0.1,10.0.0.0/8`. Empty (the default) believes no one.
+    #[arg(long, env = "REEF_TRUSTED_PROXIES", value_parser = TrustedProxies::parse, default_value = "")]
+    pub trusted_proxies: TrustedProxies,
+}
+
+/// The reverse proxies Reef believes about the client's address and scheme.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// Reads a comma-separated list of addresses (`127.0.0.1`, `::1`) and CIDR ranges
+    /// (`10.0.0.0/8`); empty items are skipped.
+    ///
+    /// # Errors
+    /// A sentence naming the first item that is neither.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        parse_proxies(raw)
+    }
+}
+
+fn parse_proxies(raw: &str) -> Result<TrustedProxies, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    format!("{item:?} is not an IP address or CIDR range such as 10.0.0.0/8")
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(TrustedProxies)
 }
 
 fn parse_public_url(raw: &str) -> Result<String, String> {
@@ -96,6 +136,8 @@ pub struct Config {
     pub rate_write_per_min: u32,
     /// How long a client may take to send a request's headers, and again its body.
     pub read_timeout: std::time::Duration,
+    /// Peers whose forwarding headers say who the client is and whether it used HTTPS.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl From<&ServeArgs> for Config {
@@ -109,6 +151,7 @@ impl From<&ServeArgs> for Config {
             rate_read_per_min: args.rate_read_per_min,
             rate_write_per_min: args.rate_write_per_min,
             read_timeout: std::time::Duration::from_secs(args.read_timeout_secs),
+            trusted_proxies: args.trusted_proxies.clone(),
         }
     }
 }
@@ -125,6 +168,7 @@ impl Config {
             rate_read_per_min: 120,
             rate_write_per_min: 30,
             read_timeout: std::time::Duration::from_secs(30),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 

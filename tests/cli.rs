@@ -31,6 +31,7 @@ fn help_documents_every_setting_with_its_environment_variable() {
         "REEF_SIGNUPS",
         "REEF_SECURE_COOKIES",
         "REEF_PUBLIC_URL",
+        "REEF_TRUSTED_PROXIES",
     ] {
         assert!(help.contains(var), "--help lacks {var}");
     }
@@ -44,6 +45,7 @@ fn bad_values_fail_fast_with_exit_code_two() {
         &["--signups", "sometimes"],
         &["--bind", "not-an-address"],
         &["--public-url", "ftp://x"],
+        &["--trusted-proxies", "10.0.0.0/8,proxy.lan"],
         &["serve", "--accounts", "maybe"],
     ] {
         let out = reef().args(args).output().unwrap();

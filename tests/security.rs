@@ -198,15 +198,8 @@ async fn password_floods_keep_memory_flat_and_the_server_answering() {
         .assert_redirect("/");
 }
 
-#[tokio::test]
-async fn a_guesser_elsewhere_cannot_lock_the_owner_out() {
-    let server = TestServer::start().await;
-    server
-        .browser()
-        .sign_up("alice@example.net", PASSWORD)
-        .await
-        .assert_redirect("/");
-    let guesser = Browser::at(&server.base, host(2));
+/// Seven wrong passwords for alice from `guesser`; the limit must refuse some.
+async fn guess_until_refused(guesser: &Browser) {
     let mut statuses = Vec::new();
     for i in 0..7 {
         let guess = format!("guess number {i}");
@@ -216,6 +209,18 @@ async fn a_guesser_elsewhere_cannot_lock_the_owner_out() {
         statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
         "{statuses:?}"
     );
+}
+
+#[tokio::test]
+async fn a_guesser_elsewhere_cannot_lock_the_owner_out() {
+    let server = TestServer::start().await;
+    server
+        .browser()
+        .sign_up("alice@example.net", PASSWORD)
+        .await
+        .assert_redirect("/");
+    let guesser = Browser::at(&server.base, host(2));
+    guess_until_refused(&guesser).await;
     // The guesser's own address stays refused, even with the right password…
     assert_eq!(
         guesser.sign_in("alice@example.net", PASSWORD).await.status,
@@ -345,4 +350,91 @@ async fn logs_hold_no_diagram_text_or_share_ids_even_at_debug() {
         .filter(|l| l.contains(" INFO ") && l.contains("/mcp"))
         .count();
     assert_eq!(mcp_info, 0, "{log}");
+}
+
+fn trusting_loopback(config: &mut reef::config::Config) {
+    config.trusted_proxies = reef::config::TrustedProxies::parse("127.0.0.1").unwrap();
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_limited_and_logged_on_its_own() {
+    let server = TestServer::start_with(trusting_loopback).await;
+    let owner = Browser::behind_proxy(&server.base, &[("x-forwarded-for", "198.51.100.7")]);
+    owner
+        .sign_up("alice@example.net", PASSWORD)
+        .await
+        .assert_redirect("/");
+    // Another client behind the same proxy guesses until refused…
+    let guesser = Browser::behind_proxy(&server.base, &[("x-forwarded-for", "203.0.113.9")]);
+    guess_until_refused(&guesser).await;
+    // …which does not touch the owner, though both arrive from the proxy's address.
+    let laptop = Browser::behind_proxy(
+        &server.base,
+        &[("forwarded", "for=\"198.51.100.7:52100\";proto=http")],
+    );
+    laptop
+        .sign_in("alice@example.net", PASSWORD)
+        .await
+        .assert_redirect("/");
+    let log = laptop.get("/settings").await.body;
+    assert!(
+        log.contains("198.51.100.7"),
+        "the security log shows the client"
+    );
+    assert!(!log.contains("127.0.0.1"), "not the proxy");
+}
+
+#[tokio::test]
+async fn forwarding_headers_from_anyone_else_are_ignored() {
+    let server = TestServer::start().await;
+    server
+        .browser()
+        .sign_up("alice@example.net", PASSWORD)
+        .await;
+    let mut statuses = Vec::new();
+    for i in 0..7 {
+        // A new made-up address every time does not buy new tries.
+        let spoofed = format!("203.0.113.{i}");
+        let b = Browser::behind_proxy(
+            &server.base,
+            &[
+                ("x-forwarded-for", spoofed.as_str()),
+                ("x-forwarded-proto", "https"),
+            ],
+        );
+        let page = b.sign_in("alice@example.net", "a wrong password").await;
+        statuses.push(page.status);
+        assert!(
+            set_cookie(&page, "reef_guest").is_none_or(|c| !c.contains("Secure")),
+            "an untrusted proto header must not change cookies"
+        );
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn https_at_a_trusted_proxy_makes_cookies_secure_and_share_links_https() {
+    let server = TestServer::start_with(trusting_loopback).await;
+    let b = Browser::behind_proxy(
+        &server.base,
+        &[
+            ("x-forwarded-for", "198.51.100.7"),
+            ("x-forwarded-proto", "https"),
+        ],
+    );
+    let first = b.get("/").await;
+    let guest = set_cookie(&first, "reef_guest").expect("a guest cookie");
+    assert!(guest.contains("Secure"), "{guest}");
+    let id = b.new_diagram().await;
+    b.post(&format!("/d/{id}/share"), &[("enabled", "on")])
+        .await;
+    let editor = b.get(&format!("/d/{id}")).await.body;
+    let host = server.base.trim_start_matches("http://");
+    assert!(
+        editor.contains(&format!("https://{host}/s/")),
+        "share link is https"
+    );
 }

@@ -11,10 +11,11 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::visitor::{CsrfHeader, SESSION_COOKIE};
-use super::{Access, ClientIp, Visitor};
+use super::{Access, Visitor};
 use crate::db::UnixTime;
 use crate::diagrams::Owner;
 use crate::error::ApiError;
+use crate::http::forwarded::Forwarded;
 use crate::state::{AppState, rfc3339};
 use crate::tokens::{self, Scope};
 
@@ -158,24 +159,18 @@ pub enum Door {
 /// [`ApiCaller`], and a bearer response gets `Reef-Token-Expires`.
 pub async fn authenticate(
     State((state, door)): State<(AppState, Door)>,
-    ClientIp(ip): ClientIp,
     request: Request,
     next: Next,
 ) -> Response {
-    pass(&state, ip, request, next, door).await
+    pass(&state, request, next, door).await
 }
 
-async fn pass(
-    state: &AppState,
-    ip: std::net::IpAddr,
-    request: Request,
-    next: Next,
-    door: Door,
-) -> Response {
+async fn pass(state: &AppState, request: Request, next: Next, door: Door) -> Response {
     if !state.config.accounts {
         return ApiError::Unauthorized.into_response();
     }
     let (mut parts, body) = request.into_parts();
+    let ip = Forwarded::from_parts(&state.config, &parts).client;
     let caller = match identify(state, ip, &mut parts, door).await {
         Ok(caller) => caller,
         Err(e) => return e.into_response(),

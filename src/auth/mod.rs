@@ -11,24 +11,29 @@ pub use bearer::{ApiCaller, Via};
 pub use policy::Access;
 pub use visitor::{CsrfForm, CsrfHeader, SignedIn, Visitor};
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
+use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
-/// The client's address as the TCP peer. Behind a reverse proxy this is the proxy.
+use crate::config::Config;
+use crate::http::forwarded::Forwarded;
+
+/// The client's address: the TCP peer, or behind trusted reverse proxies
+/// (`REEF_TRUSTED_PROXIES`) the address they forwarded (see [`Forwarded`]). Limits and the
+/// security log use it.
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    Arc<Config>: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip())
-                .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
-        ))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let config = Arc::<Config>::from_ref(state);
+        Ok(ClientIp(Forwarded::from_parts(&config, parts).client))
     }
 }

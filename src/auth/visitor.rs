@@ -33,6 +33,8 @@ pub struct Visitor {
     pub session: Option<[u8; 32]>,
     pub csrf: String,
     pub cookies: Cookies,
+    /// Cookies get `Secure`: configured so, or a trusted proxy says the client used HTTPS.
+    pub secure: bool,
 }
 
 impl Visitor {
@@ -54,11 +56,11 @@ impl Visitor {
     }
 
     /// Sets the session cookie of a sign-in made in this browser.
-    pub fn start_session(&self, session: accounts::NewSession, secure: bool) {
+    pub fn start_session(&self, session: accounts::NewSession) {
         self.cookies.add(make_cookie(
             SESSION_COOKIE,
             session.cookie,
-            secure,
+            self.secure,
             accounts::SESSION_DAYS,
         ));
     }
@@ -145,6 +147,8 @@ where
             return Ok(v.clone());
         }
         let state = AppState::from_ref(state);
+        let secure = state.config.secure_cookies
+            || crate::http::forwarded::Forwarded::from_parts(&state.config, parts).https;
         let cookies = Cookies::from_request_parts(parts, &state)
             .await
             .map_err(|(_, msg)| AppError::Internal(msg.to_owned()))?;
@@ -158,12 +162,7 @@ where
                 let value = secret::new_cookie_secret();
                 let raw = secret::parse_cookie_secret(&value)
                     .ok_or_else(|| AppError::Internal("guest id".into()))?;
-                cookies.add(make_cookie(
-                    GUEST_COOKIE,
-                    value,
-                    state.config.secure_cookies,
-                    400,
-                ));
+                cookies.add(make_cookie(GUEST_COOKIE, value, secure, 400));
                 secret::sha256(&raw)
             }
         };
@@ -191,7 +190,7 @@ where
             cookies.add(make_cookie(
                 SESSION_COOKIE,
                 value,
-                state.config.secure_cookies,
+                secure,
                 accounts::SESSION_DAYS,
             ));
         }
@@ -202,6 +201,7 @@ where
             csrf: csrf_for(&guest),
             guest,
             cookies,
+            secure,
         };
         parts.extensions.insert(visitor.clone());
         Ok(visitor)

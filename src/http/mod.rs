@@ -3,6 +3,7 @@
 //! responder for images and exports (one Content-Security-Policy for every SVG).
 
 pub mod body;
+pub mod forwarded;
 
 use std::sync::Arc;
 
@@ -18,27 +19,25 @@ use crate::etag::ContentTag;
 use crate::render::{ExportFormat, SVG_CSP};
 
 /// Where this server is reached: the configured public URL, else the request's own `Host`
-/// (with `https` when cookies are marked Secure), e.g. `https://reef.example.net`, without a
-/// trailing slash.
+/// (with `https` when cookies are marked Secure or a trusted proxy says the client used
+/// HTTPS), e.g. `https://reef.example.net`, without a trailing slash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseUrl(String);
 
 impl BaseUrl {
-    /// The base URL for a request with `headers` under `config`.
-    pub fn of(config: &Config, headers: &HeaderMap) -> Self {
+    /// The base URL for a request (its parts) under `config`.
+    pub fn of(config: &Config, parts: &Parts) -> Self {
         if let Some(url) = &config.public_url {
             return Self(url.clone());
         }
+        let headers = &parts.headers;
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
             .unwrap_or("localhost");
-        let scheme = if config.secure_cookies {
-            "https"
-        } else {
-            "http"
-        };
+        let https = config.secure_cookies || forwarded::Forwarded::from_parts(config, parts).https;
+        let scheme = if https { "https" } else { "http" };
         Self(format!("{scheme}://{host}"))
     }
 
@@ -56,7 +55,7 @@ where
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::of(&Arc::<Config>::from_ref(state), &parts.headers))
+        Ok(Self::of(&Arc::<Config>::from_ref(state), parts))
     }
 }
 

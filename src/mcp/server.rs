@@ -83,7 +83,7 @@ impl ServerHandler for Reef {
         let call = Call {
             state: &self.state,
             caller,
-            base: BaseUrl::of(&self.state.config, &parts.headers),
+            base: BaseUrl::of(&self.state.config, parts),
         };
         let result = call
             .run(tool, request_params.arguments.unwrap_or_default())

@@ -59,7 +59,7 @@ pub async fn login(
     let browser = visitor.browser(ip);
     match accounts::sign_in(&state, &form.email, form.password, &browser).await {
         Ok((_, session)) => {
-            visitor.start_session(session, state.config.secure_cookies);
+            visitor.start_session(session);
             Ok(Redirect::to("/").into_response())
         }
         Err(e) => {
@@ -130,7 +130,7 @@ pub async fn signup(
     let browser = visitor.browser(ip);
     let refused = match accounts::sign_up(&state, &form.email, form.password, &browser).await {
         Ok((_, session)) => {
-            visitor.start_session(session, state.config.secure_cookies);
+            visitor.start_session(session);
             return Ok(Redirect::to("/").into_response());
         }
         Err(e) => e,

@@ -134,12 +134,31 @@ impl Browser {
         Self::from_address(base, Some(address))
     }
 
+    /// A browser behind a reverse proxy that adds `headers` (such as `X-Forwarded-For`) to
+    /// every request.
+    pub fn behind_proxy(base: &str, headers: &[(&'static str, &str)]) -> Self {
+        let mut map = reqwest::header::HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, value.parse().unwrap());
+        }
+        Self::build(base, None, map)
+    }
+
     fn from_address(base: &str, address: Option<std::net::IpAddr>) -> Self {
+        Self::build(base, address, reqwest::header::HeaderMap::new())
+    }
+
+    fn build(
+        base: &str,
+        address: Option<std::net::IpAddr>,
+        headers: reqwest::header::HeaderMap,
+    ) -> Self {
         let jar = Arc::new(Jar::default());
         let client = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .local_address(address)
+            .default_headers(headers)
             .build()
             .unwrap();
         Self {
