@@ -116,6 +116,22 @@ fn parse_public_url(raw: &str) -> Result<String, String> {
     }
 }
 
+/// A setup code: 12 random letters and digits in three groups, without look-alikes
+/// (`K7QM-2XHD-9FRW`), 60 bits from the OS RNG.
+fn new_setup_code() -> String {
+    const ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let random = crate::secret::os_random::<12>();
+    let chars: Vec<char> = random
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b % 32)]))
+        .collect();
+    chars
+        .chunks(4)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// The settings the running server needs, resolved from the command line.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -138,6 +154,10 @@ pub struct Config {
     pub read_timeout: std::time::Duration,
     /// Peers whose forwarding headers say who the client is and whether it used HTTPS.
     pub trusted_proxies: TrustedProxies,
+    /// A one-time code the first sign-up from the browser must give, when Reef listens
+    /// beyond loopback (so whoever reaches a fresh server first cannot take it); printed to
+    /// the log at start while no account exists. None on loopback.
+    pub setup_code: Option<String>,
 }
 
 impl From<&ServeArgs> for Config {
@@ -152,6 +172,7 @@ impl From<&ServeArgs> for Config {
             rate_write_per_min: args.rate_write_per_min,
             read_timeout: std::time::Duration::from_secs(args.read_timeout_secs),
             trusted_proxies: args.trusted_proxies.clone(),
+            setup_code: (!args.bind.ip().is_loopback()).then(new_setup_code),
         }
     }
 }
@@ -169,6 +190,7 @@ impl Config {
             rate_write_per_min: 30,
             read_timeout: std::time::Duration::from_secs(30),
             trusted_proxies: TrustedProxies::default(),
+            setup_code: None,
         }
     }
 

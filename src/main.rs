@@ -128,12 +128,30 @@ fn serve(args: &ServeArgs) -> ExitCode {
             .map(|a| a.to_string())
             .unwrap_or_default();
         tracing::info!(%addr, accounts = state.config.accounts, "reef is listening");
+        announce_setup_code(&state).await;
         println!("listening on http://{addr}");
         match reef::server::serve(listener, state, reef::server::shutdown_signal()).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(e),
         }
     })
+}
+
+/// While no account exists on a server reachable beyond loopback, the first sign-up needs the
+/// setup code: said once, here, to whoever can read the log.
+async fn announce_setup_code(state: &reef::AppState) {
+    let Some(code) = &state.config.setup_code else {
+        return;
+    };
+    if !state.config.accounts {
+        return;
+    }
+    if let Ok(true) = accounts::no_accounts_yet(state).await {
+        tracing::info!(
+            setup_code = %code,
+            "no account yet: open /signup and enter this setup code to create the first (admin) account, or run `reef user add`"
+        );
+    }
 }
 
 fn user(cmd: UserCommand) -> ExitCode {

@@ -46,6 +46,19 @@ pub fn parse_cookie_secret(raw: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
+/// HMAC-SHA-256 (RFC 2104) of `parts`, concatenated, under `key`.
+pub fn hmac_sha256(key: &[u8; 32], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::Mac;
+    // A 32-byte key is always accepted.
+    let Ok(mut mac) = hmac::Hmac::<Sha256>::new_from_slice(key) else {
+        return [0; 32];
+    };
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
 /// Constant-time equality for secrets and CSRF tokens. Inputs of different lengths are
 /// unequal at once: lengths are not secret.
 pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {

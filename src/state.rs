@@ -20,6 +20,31 @@ pub struct AppState {
     pub renderer: Renderer,
     pub clock: Clock,
     pub limits: Arc<Limits>,
+    pub keys: Arc<Keys>,
+}
+
+/// Server keys, loaded from the database at start (made on first start).
+pub struct Keys {
+    /// Keys the CSRF tokens of forms and page scripts (HMAC-SHA-256).
+    pub csrf: [u8; 32],
+}
+
+impl Keys {
+    /// The database's keys. Should the database not answer, a key for this run only: forms
+    /// then expire at the next restart, and the failure is logged.
+    fn load(db: &Db) -> Self {
+        let fresh = crate::secret::os_random::<32>();
+        let stored = db
+            .conn()
+            .and_then(|conn| crate::db::keys::get_or_create(&conn, "csrf", &fresh));
+        match stored {
+            Ok(csrf) => Self { csrf },
+            Err(e) => {
+                tracing::error!(error = %e, "could not load the CSRF key; using one for this run");
+                Self { csrf: fresh }
+            }
+        }
+    }
 }
 
 /// The in-memory throttles (see [`crate::limits`]).
@@ -41,6 +66,7 @@ impl AppState {
             hashing: HeavyWork::new(2, std::time::Duration::from_secs(5)),
         };
         Self {
+            keys: Arc::new(Keys::load(&db)),
             limits: Arc::new(limits),
             db,
             config: Arc::new(config),
@@ -69,6 +95,7 @@ sub_states! {
     config: Arc<Config>,
     clock: Clock,
     limits: Arc<Limits>,
+    keys: Arc<Keys>,
 }
 
 /// Wall-clock time in seconds since the Unix epoch (UTC), with an offset tests can move

@@ -296,17 +296,22 @@ struct Browserish {
 
 async fn browserish(server: &TestServer) -> Browserish {
     let guest = secret::new_cookie_secret();
+    let csrf = csrf_of(server, &format!("reef_guest={guest}")).await;
+    Browserish { guest, csrf }
+}
+
+/// The CSRF token the pages carry for a browser sending `cookie`.
+async fn csrf_of(server: &TestServer, cookie: &str) -> String {
     let page = reqwest::Client::new()
         .get(server.url("/"))
-        .header("cookie", format!("reef_guest={guest}"))
+        .header("cookie", cookie)
         .send()
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
-    let csrf = extract_between(&page, "name=\"csrf-token\" content=\"", "\"").unwrap();
-    Browserish { guest, csrf }
+    extract_between(&page, "name=\"csrf-token\" content=\"", "\"").unwrap()
 }
 
 /// What one request carries.
@@ -418,16 +423,27 @@ impl World {
         world
     }
 
-    fn creds(&self, who: Who) -> Creds {
-        let session = |user: i64, b: &Browserish, csrf: bool| Creds {
-            cookie: Some(format!(
-                "reef_guest={}; reef_session={}",
-                b.guest,
-                mint_session(&self.server, user)
-            )),
-            csrf: csrf.then(|| b.csrf.clone()),
-            bearer: None,
+    /// A fresh session of `user` in browser `b`, with the CSRF token its pages carry (it is
+    /// bound to the session) when `csrf`.
+    async fn session(&self, user: i64, b: &Browserish, csrf: bool) -> Creds {
+        let cookie = format!(
+            "reef_guest={}; reef_session={}",
+            b.guest,
+            mint_session(&self.server, user)
+        );
+        let csrf = if csrf {
+            Some(csrf_of(&self.server, &cookie).await)
+        } else {
+            None
         };
+        Creds {
+            cookie: Some(cookie),
+            csrf,
+            bearer: None,
+        }
+    }
+
+    async fn creds(&self, who: Who) -> Creds {
         let token = |user: i64, scope: Scope| Creds {
             bearer: Some(mint_token(&self.server, user, scope).0),
             ..Creds::default()
@@ -439,7 +455,7 @@ impl World {
                 csrf: Some(self.guest.csrf.clone()),
                 bearer: None,
             },
-            Who::OtherSession => session(self.other, &self.other_browser, true),
+            Who::OtherSession => self.session(self.other, &self.other_browser, true).await,
             Who::OtherToken => token(self.other, Scope::ReadWrite),
             Who::Read => token(self.owner, Scope::Read),
             Who::Write => token(self.owner, Scope::ReadWrite),
@@ -451,8 +467,8 @@ impl World {
                 bearer: Some(self.expired.clone()),
                 ..Creds::default()
             },
-            Who::Own => session(self.owner, &self.owner_browser, true),
-            Who::OwnNoCsrf => session(self.owner, &self.owner_browser, false),
+            Who::Own => self.session(self.owner, &self.owner_browser, true).await,
+            Who::OwnNoCsrf => self.session(self.owner, &self.owner_browser, false).await,
         }
     }
 
@@ -663,7 +679,7 @@ async fn run(world: &World, doc: &Value, expected: &BTreeMap<Route, Vec<String>>
         let mut observed = Vec::new();
         for who in WHO {
             world.reset(&route.1);
-            let creds = world.creds(who);
+            let creds = world.creds(who).await;
             observed.push(call(&target, doc, &route.0, &route.1, &creds).await);
             world.cleanup();
         }

@@ -163,7 +163,7 @@ async fn session_cookie_is_http_only_and_same_site_lax() {
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
-        .find(|v| v.starts_with("reef_session="))
+        .find(|v| v.starts_with("__Host-reef_session="))
         .unwrap();
     for part in ["HttpOnly", "SameSite=Lax", "Path=/", "Secure"] {
         assert!(set.contains(part), "{set} lacks {part}");

@@ -53,9 +53,19 @@ impl Served {
             .write_all(PASSWORD.as_bytes())
             .unwrap();
         assert!(add.wait().unwrap().success());
+        Self::serve(dir, "127.0.0.1:0", args, env)
+    }
+
+    /// Serves an empty data directory on `bind`.
+    fn fresh(bind: &str) -> Self {
+        Self::serve(tempfile::tempdir().unwrap(), bind, &[], &[])
+    }
+
+    fn serve(dir: tempfile::TempDir, bind: &str, args: &[&str], env: &[(&str, &str)]) -> Self {
         let log = dir.path().join("stderr.log");
         let mut child = Command::new(reef_exe())
-            .args(["serve", "--bind", "127.0.0.1:0", "--data", &data])
+            .args(["serve", "--bind", bind, "--data"])
+            .arg(dir.path())
             .args(args)
             .env_remove("REEF_LOG")
             .envs(env.iter().copied())
@@ -67,14 +77,11 @@ impl Served {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap()
-            .to_owned();
+        // `listening on http://0.0.0.0:PORT` is reached on loopback too.
+        let port = line.trim().rsplit(':').next().unwrap().to_owned();
         Self {
             child,
-            base,
+            base: format!("http://127.0.0.1:{port}"),
             _dir: dir,
             log,
         }
@@ -437,4 +444,195 @@ async fn https_at_a_trusted_proxy_makes_cookies_secure_and_share_links_https() {
         editor.contains(&format!("https://{host}/s/")),
         "share link is https"
     );
+}
+
+/// The CSRF token pages carried before this change: an unkeyed hash of the guest cookie,
+/// which anyone who planted that cookie could compute.
+fn old_style_token(guest_cookie: &str) -> String {
+    let raw = hex::decode(guest_cookie).unwrap();
+    let mut input = b"reef-csrf-v1:".to_vec();
+    input.extend_from_slice(&reef::secret::sha256(&raw));
+    hex::encode(reef::secret::sha256(&input))
+}
+
+#[tokio::test]
+async fn a_planted_guest_cookie_cannot_forge_a_form() {
+    let server = TestServer::start().await;
+    let victim = server.browser();
+    victim.sign_up("alice@example.net", PASSWORD).await;
+    victim.create_token("ci", "read-write").await;
+    // Another app on this host sets a guest cookie it knows in the victim's browser…
+    let planted = hex::encode([7u8; 32]);
+    victim.set_cookie("reef_guest", &planted);
+    // …and posts the victim's form with the token it can compute from it.
+    let forged = victim
+        .post_raw(
+            "/settings/tokens/revoke-all",
+            &[("csrf", &old_style_token(&planted))],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+    assert!(
+        victim.get("/settings").await.body.contains("reef_…"),
+        "the token survives"
+    );
+}
+
+#[tokio::test]
+async fn the_csrf_token_changes_at_sign_in_and_sign_out() {
+    let server = TestServer::start().await;
+    server
+        .browser()
+        .sign_up("alice@example.net", PASSWORD)
+        .await;
+    let b = server.browser();
+    let as_guest = b.csrf().await;
+    b.sign_in("alice@example.net", PASSWORD)
+        .await
+        .assert_redirect("/");
+    let signed_in = b.csrf().await;
+    assert_ne!(as_guest, signed_in);
+    // The token from before signing in no longer posts anything.
+    let stale = b
+        .post_raw("/settings/tokens/revoke-all", &[("csrf", &as_guest)])
+        .await;
+    assert_eq!(stale.status, StatusCode::FORBIDDEN);
+    let guest_before = b.cookie("reef_guest").unwrap();
+    b.post("/logout", &[]).await.assert_redirect("/");
+    // Signing out also starts a new guest identity.
+    assert_ne!(b.cookie("reef_guest").unwrap(), guest_before);
+    let signed_out = b.csrf().await;
+    assert!(![as_guest, signed_in].contains(&signed_out));
+}
+
+#[tokio::test]
+async fn two_reef_cookies_of_one_name_are_refused() {
+    let server = TestServer::start().await;
+    let client = reqwest::Client::new();
+    let page = client
+        .get(server.url("/"))
+        .header(
+            "cookie",
+            format!(
+                "reef_guest={}; reef_guest={}",
+                "a".repeat(64),
+                "b".repeat(64)
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+    assert!(page.text().await.unwrap().contains("two Reef cookies"));
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_even_with_the_right_token() {
+    let server = TestServer::start().await;
+    let b = server.browser();
+    let csrf = b.csrf().await;
+    let post = |headers: &[(&'static str, &str)]| {
+        let mut request = b.client.post(b.url("/d")).form(&[("csrf", csrf.as_str())]);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    let from_elsewhere = [
+        vec![("origin", "http://evil.example")],
+        vec![("origin", "null")],
+        vec![("sec-fetch-site", "cross-site")],
+        vec![
+            ("sec-fetch-site", "same-site"),
+            ("origin", server.base.as_str()),
+        ],
+    ];
+    for headers in &from_elsewhere {
+        let response = post(headers).await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{headers:?}");
+    }
+    let own = [
+        vec![("origin", server.base.as_str())],
+        vec![
+            ("sec-fetch-site", "same-origin"),
+            ("origin", server.base.as_str()),
+        ],
+        vec![],
+    ];
+    for headers in &own {
+        let response = post(headers).await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{headers:?}");
+    }
+}
+
+#[tokio::test]
+async fn secure_cookies_use_host_prefixed_names() {
+    let server = TestServer::start_with(|c| c.secure_cookies = true).await;
+    let page = server.browser().get("/").await;
+    let guest = set_cookie(&page, "__Host-reef_guest").expect("a __Host- guest cookie");
+    for part in ["Secure", "Path=/", "HttpOnly"] {
+        assert!(guest.contains(part), "{guest}");
+    }
+    assert!(!guest.contains("Domain"), "{guest}");
+    assert_eq!(set_cookie(&page, "reef_guest"), None);
+}
+
+/// The setup code a server logged, if any.
+fn logged_setup_code(server: &Served) -> Option<String> {
+    let log = server.log();
+    log.split("setup_code=")
+        .nth(1)
+        .and_then(|rest| rest.get(..14))
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_server_beyond_loopback_asks_the_first_sign_up_for_the_setup_code_from_its_log() {
+    let server = Served::fresh("0.0.0.0:0");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let code = logged_setup_code(&server)
+        .unwrap_or_else(|| panic!("no setup code in the log: {}", server.log()));
+    let b = Browser::new(&server.base);
+    let form = b.get("/signup").await;
+    assert!(
+        form.body.contains("name=\"setup_code\""),
+        "the form asks for it"
+    );
+    for wrong in ["", "AAAA-AAAA-AAAA"] {
+        let page = b
+            .post(
+                "/signup",
+                &[
+                    ("email", "me@example.net"),
+                    ("password", PASSWORD),
+                    ("setup_code", wrong),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{wrong:?}");
+        assert!(page.body.contains("setup code"));
+    }
+    // Typed in lower case, it still works.
+    b.post(
+        "/signup",
+        &[
+            ("email", "me@example.net"),
+            ("password", PASSWORD),
+            ("setup_code", &code.to_lowercase()),
+        ],
+    )
+    .await
+    .assert_redirect("/");
+}
+
+#[tokio::test]
+async fn a_server_on_loopback_needs_no_setup_code() {
+    let server = Served::fresh("127.0.0.1:0");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(logged_setup_code(&server), None);
+    let b = Browser::new(&server.base);
+    assert!(!b.get("/signup").await.body.contains("setup_code"));
+    b.sign_up("first@example.net", PASSWORD)
+        .await
+        .assert_redirect("/");
 }

@@ -37,6 +37,12 @@ pub enum AccountError {
     DuplicateEmail,
     #[error("Sign-ups are closed on this server. Ask its administrator for an account.")]
     SignupsClosed,
+    /// The first account needs the setup code from the server's log, and it was missing or
+    /// wrong.
+    #[error(
+        "Enter the setup code Reef printed in its log when it started (it looks like K7QM-2XHD-9FRW)."
+    )]
+    SetupCode,
     /// Too many password attempts for this account from this address, or from this address.
     #[error("Too many sign-in attempts. Wait a minute and try again.")]
     TooManyAttempts,
@@ -212,11 +218,13 @@ async fn refuse_password(state: &AppState, account: &str, error: AccountError) -
 /// # Errors
 /// [`AccountError::InvalidEmail`], [`AccountError::WeakPassword`] (checked in that order),
 /// [`AccountError::TooManyAttempts`], [`AccountError::SignupsClosed`],
+/// [`AccountError::SetupCode`] (the first account, when the server has a setup code),
 /// [`AccountError::DuplicateEmail`], [`AccountError::Busy`].
 pub async fn sign_up(
     state: &AppState,
     email: &str,
     password: String,
+    setup_code: &str,
     browser: &Browser,
 ) -> Result<(User, NewSession), AccountError> {
     let email = Email::parse(email)?;
@@ -235,6 +243,15 @@ pub async fn sign_up(
         .await?;
     if only_if_first && accounts > 0 {
         return Err(AccountError::SignupsClosed);
+    }
+    if accounts == 0
+        && let Some(expected) = &state.config.setup_code
+        && !secret::ct_eq(
+            expected.as_bytes(),
+            setup_code.trim().to_ascii_uppercase().as_bytes(),
+        )
+    {
+        return Err(AccountError::SetupCode);
     }
     if taken {
         return Err(AccountError::DuplicateEmail);

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::visitor::{CsrfHeader, SESSION_COOKIE};
+use super::visitor::{CookieNames, CsrfHeader};
 use super::{Access, Visitor};
 use crate::db::UnixTime;
 use crate::diagrams::Owner;
@@ -123,7 +123,10 @@ async fn session_caller(state: &AppState, parts: &mut Parts) -> Result<ApiCaller
     let has_session = parts
         .extensions
         .get::<tower_cookies::Cookies>()
-        .is_some_and(|c| c.get(SESSION_COOKIE).is_some());
+        .is_some_and(|c| {
+            c.get(CookieNames::new(state.config.secure_cookies).session)
+                .is_some()
+        });
     if !has_session {
         return Err(ApiError::Unauthorized);
     }

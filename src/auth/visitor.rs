@@ -1,6 +1,10 @@
 //! The `Visitor` extractor: every browser request has a guest identity (a long random cookie)
-//! and, with accounts on, maybe a signed-in session. CSRF tokens derive from the guest cookie,
-//! which only our own pages can read.
+//! and, with accounts on, maybe a signed-in session. The CSRF token is an HMAC, under a key
+//! only the server knows, of the session (when signed in) or the guest identity, so it
+//! changes at sign-in and sign-out and a cookie planted by another app on the same host
+//! cannot be turned into a valid token. Unsafe requests must also come from our own origin
+//! (`Sec-Fetch-Site`, else `Origin`), and a request carrying two Reef cookies of one name is
+//! refused.
 
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -21,6 +25,32 @@ pub const SESSION_COOKIE: &str = "reef_session";
 /// The guest cookie: 32 random bytes in hex, for 400 days; guest diagrams are owned by its
 /// SHA-256.
 pub const GUEST_COOKIE: &str = "reef_guest";
+
+/// The names Reef's cookies go by: with Secure cookies configured, `__Host-` prefixed
+/// (RFC 6265bis §4.1.3.2): a browser accepts such a cookie only from this very host, over
+/// HTTPS, for path `/`, so no sibling subdomain can plant one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CookieNames {
+    pub session: &'static str,
+    pub guest: &'static str,
+}
+
+impl CookieNames {
+    /// The names for a server whose cookies are Secure (`secure_cookies`) or not.
+    pub fn new(secure_cookies: bool) -> Self {
+        if secure_cookies {
+            Self {
+                session: "__Host-reef_session",
+                guest: "__Host-reef_guest",
+            }
+        } else {
+            Self {
+                session: SESSION_COOKIE,
+                guest: GUEST_COOKIE,
+            }
+        }
+    }
+}
 /// The header a page's script sends its CSRF token in (`fetch` requests, not forms).
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -35,6 +65,10 @@ pub struct Visitor {
     pub cookies: Cookies,
     /// Cookies get `Secure`: configured so, or a trusted proxy says the client used HTTPS.
     pub secure: bool,
+    /// The names of Reef's cookies for this server.
+    pub names: CookieNames,
+    /// An unsafe request that a browser says came from another site (or another origin).
+    pub cross_site: bool,
 }
 
 impl Visitor {
@@ -58,23 +92,34 @@ impl Visitor {
     /// Sets the session cookie of a sign-in made in this browser.
     pub fn start_session(&self, session: accounts::NewSession) {
         self.cookies.add(make_cookie(
-            SESSION_COOKIE,
+            self.names.session,
             session.cookie,
             self.secure,
             accounts::SESSION_DAYS,
         ));
     }
 
-    /// Forgets the session cookie (after sign-out or account deletion).
+    /// Forgets the session cookie (after sign-out or account deletion) and gives the browser
+    /// a new guest identity, so what is made here next is not mixed with what came before.
     pub fn end_session(&self) {
-        self.cookies.remove(removal_cookie(SESSION_COOKIE));
+        self.cookies.remove(removal_cookie(self.names.session));
+        self.cookies.add(make_cookie(
+            self.names.guest,
+            secret::new_cookie_secret(),
+            self.secure,
+            GUEST_DAYS,
+        ));
     }
 
-    /// Compares a submitted CSRF token with this browser's, in constant time.
+    /// Checks that an unsafe request comes from our own pages: not cross-site, and carrying
+    /// this browser's CSRF token (compared in constant time).
     ///
     /// # Errors
-    /// [`AppError::Csrf`] when they differ.
+    /// [`AppError::Csrf`] otherwise.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), AppError> {
+        if self.cross_site {
+            return Err(AppError::Csrf);
+        }
         if secret::ct_eq(self.csrf.as_bytes(), submitted.trim().as_bytes()) {
             Ok(())
         } else {
@@ -129,10 +174,63 @@ fn removal_cookie(name: &'static str) -> Cookie<'static> {
     c
 }
 
-fn csrf_for(guest: &[u8; 32]) -> String {
-    let mut input = b"reef-csrf-v1:".to_vec();
-    input.extend_from_slice(guest);
-    hex::encode(secret::sha256(&input))
+/// How long a guest cookie lives, in days (the most browsers keep one).
+const GUEST_DAYS: i64 = 400;
+
+/// The CSRF token of a browser: HMAC-SHA-256 under the server's key of its session (the hash
+/// of the session cookie) when signed in, else of its guest identity.
+fn csrf_for(key: &[u8; 32], session: Option<&[u8; 32]>, guest: &[u8; 32]) -> String {
+    let (kind, id): (&[u8], &[u8; 32]) = match session {
+        Some(session) => (b"session", session),
+        None => (b"guest", guest),
+    };
+    hex::encode(secret::hmac_sha256(
+        key,
+        &[b"reef-csrf-v2\0", kind, b"\0", id],
+    ))
+}
+
+/// Whether a request carries the same Reef cookie twice (one of them planted by another app
+/// on this host, or a sibling subdomain); which one wins would be the browser's choice.
+fn duplicated(headers: &axum::http::HeaderMap, names: CookieNames) -> bool {
+    let mut counts = [0u8; 2];
+    for value in headers.get_all(axum::http::header::COOKIE) {
+        let Ok(text) = value.to_str() else {
+            continue;
+        };
+        for pair in text.split(';') {
+            let name = pair.split('=').next().unwrap_or("").trim();
+            if name == names.session {
+                counts[0] = counts[0].saturating_add(1);
+            } else if name == names.guest {
+                counts[1] = counts[1].saturating_add(1);
+            }
+        }
+    }
+    counts.iter().any(|&n| n > 1)
+}
+
+/// Whether an unsafe request comes from elsewhere: `Sec-Fetch-Site` other than
+/// `same-origin` (or `none`, typed by the person), or without it an `Origin` that is not
+/// this server's. Requests with neither (non-browser clients) pass; their CSRF token still
+/// must match.
+fn cross_site(config: &crate::config::Config, parts: &Parts) -> bool {
+    use axum::http::Method;
+    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return false;
+    }
+    if let Some(site) = parts.headers.get("sec-fetch-site") {
+        return !matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    match parts.headers.get(axum::http::header::ORIGIN) {
+        None => false,
+        Some(origin) => {
+            let origin = origin.to_str().unwrap_or("null");
+            !crate::http::own_origins(config, parts)
+                .iter()
+                .any(|own| own.eq_ignore_ascii_case(origin))
+        }
+    }
 }
 
 impl<S> FromRequestParts<S> for Visitor
@@ -149,12 +247,19 @@ where
         let state = AppState::from_ref(state);
         let secure = state.config.secure_cookies
             || crate::http::forwarded::Forwarded::from_parts(&state.config, parts).https;
+        let names = CookieNames::new(state.config.secure_cookies);
+        if duplicated(&parts.headers, names) {
+            return Err(AppError::BadRequest(
+                "Your browser sent two Reef cookies with the same name; another site on this host may have set one. Clear this site's cookies, then reload.".into(),
+            ));
+        }
+        let cross_site = cross_site(&state.config, parts);
         let cookies = Cookies::from_request_parts(parts, &state)
             .await
             .map_err(|(_, msg)| AppError::Internal(msg.to_owned()))?;
 
         let guest = match cookies
-            .get(GUEST_COOKIE)
+            .get(names.guest)
             .and_then(|c| secret::parse_cookie_secret(c.value()))
         {
             Some(raw) => secret::sha256(&raw),
@@ -162,14 +267,14 @@ where
                 let value = secret::new_cookie_secret();
                 let raw = secret::parse_cookie_secret(&value)
                     .ok_or_else(|| AppError::Internal("guest id".into()))?;
-                cookies.add(make_cookie(GUEST_COOKIE, value, secure, 400));
+                cookies.add(make_cookie(names.guest, value, secure, GUEST_DAYS));
                 secret::sha256(&raw)
             }
         };
 
         let session_cookie = if state.config.accounts {
             cookies
-                .get(SESSION_COOKIE)
+                .get(names.session)
                 .filter(|c| secret::parse_cookie_secret(c.value()).is_some())
                 .map(|c| c.value().to_owned())
         } else {
@@ -188,20 +293,23 @@ where
         {
             // A session in use lives 30 days from its last use, in the browser too.
             cookies.add(make_cookie(
-                SESSION_COOKIE,
+                names.session,
                 value,
                 secure,
                 accounts::SESSION_DAYS,
             ));
         }
         let user = seen.map(|s| s.user);
+        let session = user.as_ref().and(session);
         let visitor = Visitor {
-            session: user.as_ref().and(session),
+            csrf: csrf_for(&state.keys.csrf, session.as_ref(), &guest),
+            session,
             user,
-            csrf: csrf_for(&guest),
             guest,
             cookies,
             secure,
+            names,
+            cross_site,
         };
         parts.extensions.insert(visitor.clone());
         Ok(visitor)

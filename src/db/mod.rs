@@ -3,6 +3,7 @@
 
 pub mod api_tokens;
 pub mod diagrams;
+pub mod keys;
 pub mod security_log;
 pub mod sessions;
 pub mod users;
@@ -19,6 +20,7 @@ use rusqlite::Connection;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../schema.sql"),
     include_str!("../../migrations/0002_api_tokens.sql"),
+    include_str!("../../migrations/0003_server_keys.sql"),
 ];
 
 /// A point in time as stored: whole seconds since the Unix epoch, UTC.

@@ -83,7 +83,7 @@ impl From<AccountError> for AppError {
             }
             AccountError::WrongPassword | AccountError::BadCredentials => StatusCode::UNAUTHORIZED,
             AccountError::DuplicateEmail => StatusCode::CONFLICT,
-            AccountError::SignupsClosed => StatusCode::FORBIDDEN,
+            AccountError::SignupsClosed | AccountError::SetupCode => StatusCode::FORBIDDEN,
             AccountError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         };
         AppError::Refused(status, e.to_string())

@@ -27,9 +27,14 @@ pub struct BaseUrl(String);
 impl BaseUrl {
     /// The base URL for a request (its parts) under `config`.
     pub fn of(config: &Config, parts: &Parts) -> Self {
-        if let Some(url) = &config.public_url {
-            return Self(url.clone());
+        match &config.public_url {
+            Some(url) => Self(url.clone()),
+            None => Self::from_host(config, parts),
         }
+    }
+
+    /// The base URL the request's own `Host` and scheme make, whatever is configured.
+    fn from_host(config: &Config, parts: &Parts) -> Self {
         let headers = &parts.headers;
         let host = headers
             .get(header::HOST)
@@ -45,6 +50,24 @@ impl BaseUrl {
     pub fn share_url(&self, share_id: &str) -> String {
         format!("{}/s/{share_id}", self.0)
     }
+}
+
+/// This server's own origins (RFC 6454 `scheme://host[:port]`) for a request: the one its
+/// `Host` and scheme make, and the public URL's when one is configured. Pages are served from
+/// these; an unsafe request from any other origin is someone else's.
+pub fn own_origins(config: &Config, parts: &Parts) -> Vec<String> {
+    let origin = |url: &str| -> String {
+        let after_scheme = url.find("://").map_or(0, |i| i + 3);
+        let end = url[after_scheme..]
+            .find('/')
+            .map_or(url.len(), |i| after_scheme + i);
+        url[..end].to_owned()
+    };
+    let mut origins = vec![origin(&BaseUrl::from_host(config, parts).0)];
+    if let Some(public) = &config.public_url {
+        origins.push(origin(public));
+    }
+    origins
 }
 
 impl<S> FromRequestParts<S> for BaseUrl

@@ -84,6 +84,8 @@ pub struct SignupPage {
     error: Option<String>,
     first: bool,
     closed: bool,
+    /// The first sign-up must give the setup code from the log.
+    needs_setup_code: bool,
 }
 
 /// `GET /signup`: the form (403 when sign-ups are closed and an account exists).
@@ -106,6 +108,7 @@ pub async fn signup_page(State(state): State<AppState>, visitor: Visitor) -> App
             error: None,
             first,
             closed,
+            needs_setup_code: first && state.config.setup_code.is_some(),
         },
     )
         .into_response())
@@ -116,6 +119,8 @@ pub async fn signup_page(State(state): State<AppState>, visitor: Visitor) -> App
 pub struct SignupForm {
     email: String,
     password: String,
+    #[serde(default)]
+    setup_code: String,
 }
 
 /// `POST /signup`: creates the account, signs it in and goes home; the form again with
@@ -128,7 +133,15 @@ pub async fn signup(
 ) -> AppResult<Response> {
     let first = no_accounts_yet(&state).await?;
     let browser = visitor.browser(ip);
-    let refused = match accounts::sign_up(&state, &form.email, form.password, &browser).await {
+    let refused = match accounts::sign_up(
+        &state,
+        &form.email,
+        form.password,
+        &form.setup_code,
+        &browser,
+    )
+    .await
+    {
         Ok((_, session)) => {
             visitor.start_session(session);
             return Ok(Redirect::to("/").into_response());
@@ -143,6 +156,7 @@ pub async fn signup(
         error: Some(error),
         first,
         closed,
+        needs_setup_code: first && state.config.setup_code.is_some(),
     };
     Ok((status, page).into_response())
 }
