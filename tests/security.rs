@@ -303,40 +303,32 @@ async fn logs_hold_no_diagram_text_or_share_ids_even_at_debug() {
         .assert_redirect("/");
     let token = b.create_token("agent", "read-write").await;
     let client = reqwest::Client::new();
-    let mcp = |body: Value| {
+    let mcp = async |body: Value| -> Value {
         client
             .post(format!("{}/mcp", server.base))
             .bearer_auth(&token)
             .header("accept", "application/json, text/event-stream")
             .json(&body)
             .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     };
     let call = |name: &str, arguments: Value| {
         json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
                "params": {"name": name, "arguments": arguments}})
     };
-    let created: Value = mcp(call(
+    let structured = |reply: Value| reply["result"]["structuredContent"].clone();
+    let created = mcp(call(
         "create_diagram",
         json!({"title": "Quarterly plan", "source": "flowchart LR\n  SecretNodeName --> B\n"}),
     ))
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
-    let id = created["result"]["structuredContent"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let shared: Value = mcp(call("share_diagram", json!({"id": id, "enabled": true})))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let url = shared["result"]["structuredContent"]["url"]
-        .as_str()
-        .unwrap();
+    .await;
+    let id = structured(created)["id"].as_str().unwrap().to_owned();
+    let shared = structured(mcp(call("share_diagram", json!({"id": id, "enabled": true}))).await);
+    let url = shared["url"].as_str().unwrap();
     let share_id = url.rsplit('/').next().unwrap().to_owned();
     assert_eq!(reqwest::get(url).await.unwrap().status(), StatusCode::OK);
     let image = format!("{url}/image.svg");

@@ -12,12 +12,7 @@ pub use policy::Access;
 pub use visitor::{CsrfForm, CsrfHeader, SignedIn, Visitor};
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
-use axum::extract::{FromRef, FromRequestParts};
-use axum::http::request::Parts;
-
-use crate::config::Config;
 use crate::http::forwarded::Forwarded;
 
 /// The client's address: the TCP peer, or behind trusted reverse proxies
@@ -25,15 +20,6 @@ use crate::http::forwarded::Forwarded;
 /// security log use it.
 pub struct ClientIp(pub IpAddr);
 
-impl<S> FromRequestParts<S> for ClientIp
-where
-    S: Send + Sync,
-    Arc<Config>: FromRef<S>,
-{
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let config = Arc::<Config>::from_ref(state);
-        Ok(ClientIp(Forwarded::from_parts(&config, parts).client))
-    }
-}
+crate::http::extract_with_config!(ClientIp, |config, parts| {
+    ClientIp(Forwarded::from_parts(config, parts).client)
+});

@@ -5,9 +5,8 @@
 //! `proto` or `X-Forwarded-Proto`. From anyone else these headers are ignored.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
+use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
@@ -63,17 +62,7 @@ impl Forwarded {
     }
 }
 
-impl<S> FromRequestParts<S> for Forwarded
-where
-    S: Send + Sync,
-    Arc<Config>: FromRef<S>,
-{
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::from_parts(&Arc::<Config>::from_ref(state), parts))
-    }
-}
+super::extract_with_config!(Forwarded, Forwarded::from_parts);
 
 /// The hops, left to right, and the scheme the last proxy saw: from `Forwarded` when the
 /// request has it, else from `X-Forwarded-For` and `X-Forwarded-Proto`. Several header lines

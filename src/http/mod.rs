@@ -5,9 +5,7 @@
 pub mod body;
 pub mod forwarded;
 
-use std::sync::Arc;
-
-use axum::extract::{FromRef, FromRequestParts, Path};
+use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -70,17 +68,35 @@ pub fn own_origins(config: &Config, parts: &Parts) -> Vec<String> {
     origins
 }
 
-impl<S> FromRequestParts<S> for BaseUrl
-where
-    S: Send + Sync,
-    Arc<Config>: FromRef<S>,
-{
-    type Rejection = std::convert::Infallible;
+/// Implements an infallible extractor that is a function of the request's parts and the
+/// server's [`Config`] (the `Arc<Config>` sub-state).
+macro_rules! extract_with_config {
+    ($type:ty, $build:expr) => {
+        impl<S> axum::extract::FromRequestParts<S> for $type
+        where
+            S: Send + Sync,
+            std::sync::Arc<$crate::config::Config>: axum::extract::FromRef<S>,
+        {
+            type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self::of(&Arc::<Config>::from_ref(state), parts))
-    }
+            async fn from_request_parts(
+                parts: &mut axum::http::request::Parts,
+                state: &S,
+            ) -> Result<Self, Self::Rejection> {
+                use axum::extract::FromRef;
+                let build: fn(&$crate::config::Config, &axum::http::request::Parts) -> $type =
+                    $build;
+                Ok(build(
+                    &std::sync::Arc::<$crate::config::Config>::from_ref(state),
+                    parts,
+                ))
+            }
+        }
+    };
 }
+pub(crate) use extract_with_config;
+
+extract_with_config!(BaseUrl, BaseUrl::of);
 
 /// The version an `If-Match` header demands: None when absent or `*`. A tag that is not one
 /// of our versions (`"<n>"`, weak or strong) can never match, so it demands an impossible
