@@ -244,6 +244,11 @@ async fn bad_titles_and_sources_get_clear_messages_and_lose_nothing() {
         let page = b.save(&id, title, source).await;
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
         assert!(page.body.contains(message), "{message}");
+        // The browser tab keeps the stored title, whatever was typed.
+        assert!(
+            page.body.contains("<title>Untitled diagram · Reef</title>"),
+            "{message}"
+        );
     }
     // The stored diagram is untouched.
     assert!(

@@ -122,6 +122,8 @@ impl From<&RenderError> for RenderProblem {
 pub struct EditorPage {
     page: Page,
     id: String,
+    /// The title as stored, for the browser tab (the form may hold a refused one).
+    saved_title: String,
     title: String,
     source: String,
     version: i64,
@@ -154,6 +156,7 @@ async fn editor_page(
     EditorPage {
         page: Page::new(visitor, state),
         id: d.id.clone(),
+        saved_title: d.title.clone(),
         title: d.title.clone(),
         source: d.source.clone(),
         version: d.version,
