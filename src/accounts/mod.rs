@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use crate::db::security_log::{self, EventKind};
 use crate::db::{DbError, diagrams, sessions, users};
+use crate::limits::Busy;
 use crate::secret;
 use crate::state::AppState;
 
@@ -53,6 +54,14 @@ pub enum AccountError {
     Store(#[from] DbError),
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<Busy> for AccountError {
+    fn from(Busy(wait): Busy) -> Self {
+        AccountError::Busy {
+            retry_after: wait.0,
+        }
+    }
 }
 
 /// An email address as accounts store it: trimmed, at most 254 bytes, one `@` with text on
@@ -177,10 +186,7 @@ async fn hash(state: &AppState, password: String) -> Result<String, AccountError
         .limits
         .hashing
         .run(move || password::hash(&password))
-        .await
-        .map_err(|busy| AccountError::Busy {
-            retry_after: busy.0.0,
-        })?
+        .await?
         .map_err(AccountError::Internal)
 }
 
@@ -194,14 +200,11 @@ async fn verify(
     if password.len() > password::MAX_BYTES {
         return Ok(false);
     }
-    state
+    Ok(state
         .limits
         .hashing
         .run(move || password::verify(&password, stored.as_deref()))
-        .await
-        .map_err(|busy| AccountError::Busy {
-            retry_after: busy.0.0,
-        })
+        .await?)
 }
 
 /// A wrong password for `account`: wait as long as the limits say, then refuse with `error`.
@@ -258,7 +261,6 @@ pub async fn sign_up(
     }
     // Both are checked again in the transaction: another sign-up may have come between.
     let hash = hash(state, password).await?;
-    let only_if_first = !state.config.open_signups;
     let opening = Opening::new(state, browser);
     let now = opening.now;
     let created = state

@@ -245,8 +245,7 @@ where
             return Ok(v.clone());
         }
         let state = AppState::from_ref(state);
-        let secure = state.config.secure_cookies
-            || crate::http::forwarded::Forwarded::from_parts(&state.config, parts).https;
+        let secure = crate::http::forwarded::Forwarded::https(&state.config, parts);
         let names = CookieNames::new(state.config.secure_cookies);
         if duplicated(&parts.headers, names) {
             return Err(AppError::BadRequest(
@@ -272,23 +271,20 @@ where
             }
         };
 
-        let session_cookie = if state.config.accounts {
-            cookies
-                .get(names.session)
-                .filter(|c| secret::parse_cookie_secret(c.value()).is_some())
-                .map(|c| c.value().to_owned())
-        } else {
-            None
-        };
-        let session = session_cookie
-            .as_deref()
-            .and_then(secret::parse_cookie_secret)
-            .map(|raw| secret::sha256(&raw));
+        // The session cookie's value (to renew it) and its hash (what the store knows).
+        let session_cookie = cookies
+            .get(names.session)
+            .filter(|_| state.config.accounts)
+            .and_then(|c| {
+                let raw = secret::parse_cookie_secret(c.value())?;
+                Some((c.value().to_owned(), secret::sha256(&raw)))
+            });
+        let session = session_cookie.as_ref().map(|(_, hash)| *hash);
         let seen = match session {
             Some(hash) => accounts::session_user(&state, hash).await?,
             None => None,
         };
-        if let (Some(seen), Some(value)) = (&seen, session_cookie)
+        if let (Some(seen), Some((value, _))) = (&seen, session_cookie)
             && seen.renewed
         {
             // A session in use lives 30 days from its last use, in the browser too.

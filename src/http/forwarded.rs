@@ -51,6 +51,12 @@ impl Forwarded {
         }
     }
 
+    /// Whether the client reached Reef over HTTPS: configured so (`REEF_SECURE_COOKIES`), or a
+    /// trusted proxy says so. Cookies get `Secure` and share links `https` by this.
+    pub fn https(config: &Config, parts: &Parts) -> bool {
+        config.secure_cookies || Self::from_parts(config, parts).https
+    }
+
     /// From a request's parts: the peer recorded by the server, and the headers.
     pub fn from_parts(config: &Config, parts: &Parts) -> Self {
         let peer = parts

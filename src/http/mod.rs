@@ -39,8 +39,11 @@ impl BaseUrl {
             .and_then(|h| h.to_str().ok())
             .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
             .unwrap_or("localhost");
-        let https = config.secure_cookies || forwarded::Forwarded::from_parts(config, parts).https;
-        let scheme = if https { "https" } else { "http" };
+        let scheme = if forwarded::Forwarded::https(config, parts) {
+            "https"
+        } else {
+            "http"
+        };
         Self(format!("{scheme}://{host}"))
     }
 
