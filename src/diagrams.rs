@@ -7,6 +7,8 @@
 
 use crate::db::diagrams::{self as db, Saved};
 use crate::db::{DbError, UnixTime};
+use crate::limits::RetryAfter;
+pub use crate::render::Requester;
 use crate::render::{ExportFormat, ExportOptions, RenderError, Rendered};
 use crate::secret;
 use crate::state::AppState;
@@ -463,21 +465,63 @@ pub async fn restore_revision(
     .await
 }
 
-/// Draws Mermaid text as SVG with the renderer's notices (the editor and its live preview).
+/// Draws Mermaid text as SVG with the renderer's notices (the editor page and thumbnails),
+/// queued as `by`'s.
 ///
 /// # Errors
 /// [`RenderError`] from the renderer.
-pub async fn draw(state: &AppState, source: &str) -> Result<Rendered, RenderError> {
-    state.renderer.svg_with_notices(source).await
+pub async fn draw(state: &AppState, by: Requester, source: &str) -> Result<Rendered, RenderError> {
+    state
+        .renderer
+        .on_behalf_of(by)
+        .svg_with_notices(source)
+        .await
+}
+
+/// What became of a live preview.
+#[derive(Debug)]
+pub enum Preview {
+    /// The SVG with its notices.
+    Drawn(Rendered),
+    /// Why the text does not draw.
+    Failed(RenderError),
+    /// A newer preview of the same editor began first; this one was dropped, and its worker
+    /// with it if it was drawing.
+    Superseded,
+    /// The requester asks for previews faster than a person types (over 30 at once, then two
+    /// a second).
+    RateLimited(RetryAfter),
+}
+
+/// The editor's live preview of `source` for `owner`'s editor, queued as `by`'s. Only the
+/// newest preview of an owner runs: a newer one supersedes any still waiting or drawing.
+pub async fn preview(state: &AppState, owner: &Owner, by: Requester, source: &str) -> Preview {
+    let previews = &state.limits.previews;
+    if let Err(wait) = previews.check(by) {
+        return Preview::RateLimited(wait);
+    }
+    let editor = match owner {
+        Owner::User(id) => [b"u".as_slice(), &id.to_be_bytes()].concat(),
+        Owner::Guest(hash) => [b"g".as_slice(), hash].concat(),
+    };
+    let ticket = previews.begin(editor);
+    tokio::select! {
+        drawn = draw(state, by, source) => match drawn {
+            Ok(rendered) => Preview::Drawn(rendered),
+            Err(e) => Preview::Failed(e),
+        },
+        () = ticket.superseded() => Preview::Superseded,
+    }
 }
 
 /// Draws Mermaid text as `format` (a stored diagram's source, or text sent to be rendered
-/// without storing it).
+/// without storing it), queued as `by`'s.
 ///
 /// # Errors
 /// [`DiagramError::Invalid`] for blank text; [`DiagramError::Render`] from the renderer.
 pub async fn export(
     state: &AppState,
+    by: Requester,
     source: &str,
     format: ExportFormat,
     options: ExportOptions,
@@ -487,6 +531,7 @@ pub async fn export(
     }
     Ok(state
         .renderer
+        .on_behalf_of(by)
         .export(format, source, options.for_format(format))
         .await?)
 }

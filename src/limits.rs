@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use crate::render::Requester;
+
 /// How long to wait before the next try, in whole seconds (at least 1): the value of a 429's
 /// `Retry-After` (RFC 9110 §10.2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,5 +230,84 @@ impl UsedNonces {
         };
         seen.retain(|_, at| at.elapsed() < Duration::from_secs(3600));
         seen.insert(nonce.to_owned(), Instant::now()).is_none()
+    }
+}
+
+/// Live previews: a rate per requester, and only the newest preview of each editor counts.
+pub struct PreviewLimits {
+    rate: DefaultKeyedRateLimiter<Requester>,
+    clock: DefaultClock,
+    newest: Mutex<HashMap<Vec<u8>, tokio::sync::watch::Sender<u64>>>,
+}
+
+impl Default for PreviewLimits {
+    fn default() -> Self {
+        let n = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        Self {
+            // The editor asks at most once per 300 ms pause in typing: a burst of 30, then
+            // two a second, is far more than a person makes.
+            rate: RateLimiter::keyed(Quota::per_minute(n(120)).allow_burst(n(30))),
+            clock: DefaultClock::default(),
+            newest: Mutex::default(),
+        }
+    }
+}
+
+/// A preview's place in its editor's line: [`PreviewTicket::superseded`] completes once a
+/// newer preview of the same editor has begun.
+pub struct PreviewTicket {
+    newest: Option<tokio::sync::watch::Receiver<u64>>,
+    mine: u64,
+}
+
+impl PreviewTicket {
+    /// Completes when a newer preview of the same editor begins; never otherwise.
+    pub async fn superseded(self) {
+        if let Some(mut newest) = self.newest {
+            let mine = self.mine;
+            if newest.wait_for(|latest| *latest != mine).await.is_ok() {
+                return;
+            }
+        }
+        std::future::pending::<()>().await;
+    }
+}
+
+impl PreviewLimits {
+    /// Counts one preview of `requester`.
+    ///
+    /// # Errors
+    /// [`RetryAfter`] when the requester is over the rate.
+    pub fn check(&self, requester: Requester) -> Result<(), RetryAfter> {
+        self.rate.check_key(&requester).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            RetryAfter((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
+        })
+    }
+
+    /// Begins a preview of the editor `editor` (any bytes naming it, e.g. its owner), which
+    /// supersedes every earlier one of that editor still running.
+    pub fn begin(&self, editor: Vec<u8>) -> PreviewTicket {
+        let Ok(mut newest) = self.newest.lock() else {
+            return PreviewTicket {
+                newest: None,
+                mine: 0,
+            };
+        };
+        if newest.len() > 1024 {
+            newest.retain(|_, sender| sender.receiver_count() > 0);
+        }
+        let sender = newest
+            .entry(editor)
+            .or_insert_with(|| tokio::sync::watch::channel(0).0);
+        let mut mine = 0;
+        sender.send_modify(|latest| {
+            *latest = latest.wrapping_add(1);
+            mine = *latest;
+        });
+        PreviewTicket {
+            newest: Some(sender.subscribe()),
+            mine,
+        }
     }
 }

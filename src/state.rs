@@ -9,7 +9,7 @@ use axum::extract::FromRef;
 
 use crate::config::Config;
 use crate::db::{Db, UnixTime};
-use crate::limits::{ApiLimits, HeavyWork, LoginLimits, UsedNonces};
+use crate::limits::{ApiLimits, HeavyWork, LoginLimits, PreviewLimits, UsedNonces};
 use crate::render::Renderer;
 
 /// Everything a handler may need; cheap to clone (every part is shared).
@@ -52,6 +52,8 @@ pub struct Limits {
     pub api: ApiLimits,
     pub login: LoginLimits,
     pub nonces: UsedNonces,
+    /// Live previews: a rate per requester, the newest of each editor.
+    pub previews: PreviewLimits,
     /// Password hashing: two at a time, a caller waits at most 5 s for a turn.
     pub hashing: HeavyWork,
 }
@@ -63,6 +65,7 @@ impl AppState {
             api: ApiLimits::new(config.rate_read_per_min, config.rate_write_per_min),
             login: LoginLimits::default(),
             nonces: UsedNonces::default(),
+            previews: PreviewLimits::default(),
             hashing: HeavyWork::new(2, std::time::Duration::from_secs(5)),
         };
         Self {

@@ -68,8 +68,16 @@
       signal: inflight.signal,
       credentials: "same-origin"
     }).then(function (response) {
-      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      return response.json().then(function (data) {
+        return { ok: response.ok, status: response.status, retry: response.headers.get("Retry-After"), data: data };
+      });
     }).then(function (result) {
+      // A newer preview of this editor (another tab) replaced this one: it shows instead.
+      if (result.status === 409) return;
+      if (result.status === 429) {
+        clearTimeout(timer);
+        timer = setTimeout(render, 1000 * Math.max(1, parseInt(result.retry, 10) || 1));
+      }
       if (!result.ok) { showProblem(result.data); return; }
       // The SVG is shown as an image, so nothing in it can ever run as page markup.
       var url = URL.createObjectURL(new Blob([result.data.svg], { type: "image/svg+xml" }));

@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{TestServer, reef_exe};
+use common::{Browser, TestServer, reef_exe};
 use reef::render::{RenderError, RenderSettings, Renderer};
 
 fn renderer(tweak: impl FnOnce(&mut RenderSettings)) -> Renderer {
@@ -211,8 +211,27 @@ async fn a_slow_render_is_stopped_at_the_time_limit_and_its_worker_is_gone() {
     let svg = r.svg("flowchart LR\n  after --> timeout\n").await.unwrap();
     assert!(svg.contains("after"));
     assert_ne!(r.worker_pids(), pids);
-    // Timeouts are not cached: the same text is tried again (and stopped again).
+    // The same text again within a minute answers from memory, without tying up a worker.
+    let pids = r.worker_pids();
+    let started = Instant::now();
     assert!(matches!(r.svg(&slow).await, Err(RenderError::Timeout)));
+    assert!(started.elapsed() < Duration::from_millis(100));
+    assert_eq!(r.worker_pids(), pids);
+    // Not forever: with no memory of failures it is tried again (and stopped again).
+    let forgetful = renderer(|s| {
+        s.workers = 1;
+        s.timeout = Duration::from_millis(500);
+        s.deadline = Duration::from_secs(60);
+        s.failure_memory = Duration::ZERO;
+    });
+    for _ in 0..2 {
+        let started = Instant::now();
+        assert!(matches!(
+            forgetful.svg(&slow).await,
+            Err(RenderError::Timeout)
+        ));
+        assert!(started.elapsed() >= Duration::from_millis(500));
+    }
 }
 
 #[tokio::test]
@@ -408,10 +427,13 @@ async fn a_pathological_diagram_never_makes_other_requests_slow() {
     .await;
     let b = server.browser();
     let csrf = b.csrf().await;
+    // The slow diagram comes from another host: one visitor's newer preview would replace
+    // its own older one.
+    let other = Browser::at(&server.base, "127.0.0.2".parse().unwrap());
     let slow = {
-        let client = b.client.clone();
-        let url = b.url("/preview");
-        let csrf = csrf.clone();
+        let client = other.client.clone();
+        let url = other.url("/preview");
+        let csrf = other.csrf().await;
         // Slow to lay out (about 1.3 s): it runs into the renderer's deadline.
         let source = dense(2_000);
         tokio::spawn(async move {

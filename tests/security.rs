@@ -628,3 +628,132 @@ async fn a_server_on_loopback_needs_no_setup_code() {
         .await
         .assert_redirect("/");
 }
+
+/// `edges` labelled edges among 150 nodes: about a second of layout each, and `tag` makes
+/// the text (so the cache key) new every time.
+fn slow_diagram(edges: usize, tag: &str) -> String {
+    let mut s = format!("flowchart TD\n  %% {tag}\n");
+    for i in 0..edges {
+        let a = i % 150;
+        s.push_str(&format!("  n{a} -->|e{i}| n{}\n", (a + 1 + i / 150) % 150));
+    }
+    s
+}
+
+async fn post_preview(b: &Browser, csrf: &str, source: &str) -> reqwest::Response {
+    b.client
+        .post(b.url("/preview"))
+        .header("x-csrf-token", csrf)
+        .json(&json!({ "source": source }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_preview_flood_from_one_host_leaves_a_worker_for_everyone_else() {
+    let server = TestServer::start_rendering_with(|_| {}, |s| s.workers = 2).await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Eight editors on one host (each its own guest) post slow diagrams back to back.
+    let mut flood = Vec::new();
+    for n in 0..8 {
+        let (base, stop) = (server.base.clone(), stop.clone());
+        flood.push(tokio::spawn(async move {
+            let b = Browser::at(&base, host(2));
+            let csrf = b.csrf().await;
+            let mut answered = Vec::new();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let source = slow_diagram(2_000, &format!("{n}-{i}"));
+                answered.push(post_preview(&b, &csrf, &source).await.status());
+                i += 1;
+            }
+            answered
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let other = Browser::at(&server.base, host(3));
+    let csrf = other.csrf().await;
+    let mut slowest = Duration::ZERO;
+    for i in 0..3 {
+        let started = Instant::now();
+        let reply = post_preview(&other, &csrf, &format!("flowchart LR\n  a{i} --> b{i}\n")).await;
+        let took = started.elapsed();
+        assert_eq!(reply.status(), StatusCode::OK, "after {took:?}");
+        slowest = slowest.max(took);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut answered = Vec::new();
+    for f in flood {
+        answered.extend(f.await.unwrap());
+    }
+    assert!(
+        answered.contains(&StatusCode::OK),
+        "the flood really drew: {answered:?}"
+    );
+    assert!(
+        slowest < Duration::from_secs(2),
+        "another host's preview waited {slowest:?} behind the flood"
+    );
+}
+
+#[tokio::test]
+async fn a_newer_preview_replaces_the_older_one_of_the_same_editor() {
+    let server = TestServer::start_rendering_with(|_| {}, |s| s.workers = 2).await;
+    let b = server.browser();
+    let csrf = b.csrf().await;
+    let older = {
+        let (client, url, csrf) = (b.client.clone(), b.url("/preview"), csrf.clone());
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let reply = client
+                .post(url)
+                .header("x-csrf-token", csrf)
+                .json(&json!({ "source": slow_diagram(2_000, "older") }))
+                .send()
+                .await
+                .unwrap();
+            (
+                reply.status(),
+                reply.json::<Value>().await.unwrap(),
+                started.elapsed(),
+            )
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let newer = post_preview(&b, &csrf, "flowchart LR\n  newer --> wins\n").await;
+    assert_eq!(newer.status(), StatusCode::OK);
+    let (status, body, took) = older.await.unwrap();
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"], "superseded");
+    assert!(took < Duration::from_secs(1), "stopped at once: {took:?}");
+}
+
+#[tokio::test]
+async fn previews_faster_than_anyone_types_are_refused_for_a_moment() {
+    let server = TestServer::start().await;
+    let b = Browser::at(&server.base, host(4));
+    let csrf = b.csrf().await;
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for i in 0..40 {
+        let reply = post_preview(&b, &csrf, &format!("flowchart LR\n  a --> b{}\n", i % 2)).await;
+        if reply.status() == StatusCode::TOO_MANY_REQUESTS {
+            retry_after = reply.headers().get("retry-after").cloned();
+            let body: Value = reply.json().await.unwrap();
+            assert_eq!(body["error"], "rate_limited");
+            statuses.push(StatusCode::TOO_MANY_REQUESTS);
+        } else {
+            statuses.push(reply.status());
+        }
+    }
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    assert!((30..40).contains(&ok), "{statuses:?}");
+    assert!(retry_after.is_some());
+    // Another host is not held back.
+    let other = Browser::at(&server.base, host(5));
+    let csrf = other.csrf().await;
+    let reply = post_preview(&other, &csrf, "flowchart LR\n  a --> b\n").await;
+    assert_eq!(reply.status(), StatusCode::OK);
+}

@@ -152,7 +152,7 @@ pub async fn get(
     // The query is checked before the suffix, as it always has been.
     let options = export.options()?;
     let format = format?.ok_or(ApiError::NotFound)?;
-    export_stored(&state, &headers, &d, format, options).await
+    export_stored(&state, caller.requester(), &headers, &d, format, options).await
 }
 
 /// Documents one export of the `{id}` route as a path of its own (it is served by [`get`]).

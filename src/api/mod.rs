@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use self::openapi::{Png, ReadErrors, RenderErrors};
 use crate::auth::{ApiCaller, Via, bearer};
-use crate::diagrams::{self as usecase, Diagram};
+use crate::diagrams::{self as usecase, Diagram, Requester};
 use crate::error::{ApiError, ApiResult};
 use crate::etag::ContentTag;
 use crate::http::body;
@@ -241,7 +241,7 @@ struct RenderBody {
 )]
 async fn render(
     State(state): State<AppState>,
-    _caller: ApiCaller,
+    caller: ApiCaller,
     headers: HeaderMap,
     Query(query): Query<RenderQuery>,
     request: Request,
@@ -255,7 +255,7 @@ async fn render(
     }
     let format = query.format(&headers)?;
     let options = export_options(query.scale.as_deref(), query.portable.as_deref())?;
-    let body = usecase::export(&state, &source, format, options).await?;
+    let body = usecase::export(&state, caller.requester(), &source, format, options).await?;
     Ok(export_response(
         StatusCode::OK,
         format,
@@ -310,6 +310,7 @@ fn export_options(scale: Option<&str>, portable: Option<&str>) -> ApiResult<Expo
 /// the Mermaid text is offered as a download, drawings inline.
 pub async fn export_stored(
     state: &AppState,
+    by: Requester,
     request: &HeaderMap,
     d: &Diagram,
     format: ExportFormat,
@@ -326,7 +327,7 @@ pub async fn export_stored(
     if let Some(fresh) = not_modified(&tag, format, request) {
         return Ok(fresh);
     }
-    let body = usecase::export(state, &d.source, format, options).await?;
+    let body = usecase::export(state, by, &d.source, format, options).await?;
     let disposition = if format.is_drawing() {
         Disposition::Inline
     } else {

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use super::visitor::{CookieNames, CsrfHeader};
 use super::{Access, Visitor};
 use crate::db::UnixTime;
-use crate::diagrams::Owner;
+use crate::diagrams::{Owner, Requester};
 use crate::error::ApiError;
 use crate::http::forwarded::Forwarded;
 use crate::state::{AppState, rfc3339};
@@ -43,6 +43,11 @@ impl ApiCaller {
     /// The owner of the diagrams this caller works on.
     pub fn owner(&self) -> Owner {
         Owner::User(self.user_id)
+    }
+
+    /// Whose render queue this caller's drawings wait in: its account's.
+    pub fn requester(&self) -> Requester {
+        Requester::account(self.user_id)
     }
 
     /// False only for a read-scoped token.

@@ -15,7 +15,7 @@ use tower_cookies::cookie::time::Duration as CookieDuration;
 use tower_cookies::{Cookie, Cookies};
 
 use crate::accounts::{self, User};
-use crate::diagrams::Owner;
+use crate::diagrams::{Owner, Requester};
 use crate::error::AppError;
 use crate::secret;
 use crate::state::AppState;
@@ -69,6 +69,8 @@ pub struct Visitor {
     pub names: CookieNames,
     /// An unsafe request that a browser says came from another site (or another origin).
     pub cross_site: bool,
+    /// The client's address (behind a trusted proxy, the one it reports).
+    pub ip: std::net::IpAddr,
 }
 
 impl Visitor {
@@ -77,6 +79,15 @@ impl Visitor {
         match &self.user {
             Some(user) => Owner::User(user.id),
             None => Owner::Guest(self.guest),
+        }
+    }
+
+    /// Whose render queue this browser's drawings wait in: its account when signed in, else
+    /// its address (guest identities cost nothing to make; an address does).
+    pub fn requester(&self) -> Requester {
+        match &self.user {
+            Some(user) => Requester::account(user.id),
+            None => Requester::address(self.ip),
         }
     }
 
@@ -245,7 +256,8 @@ where
             return Ok(v.clone());
         }
         let state = AppState::from_ref(state);
-        let secure = crate::http::forwarded::Forwarded::https(&state.config, parts);
+        let forwarded = crate::http::forwarded::Forwarded::from_parts(&state.config, parts);
+        let secure = state.config.secure_cookies || forwarded.https;
         let names = CookieNames::new(state.config.secure_cookies);
         if duplicated(&parts.headers, names) {
             return Err(AppError::BadRequest(
@@ -306,6 +318,7 @@ where
             secure,
             names,
             cross_site,
+            ip: forwarded.client,
         };
         parts.extensions.insert(visitor.clone());
         Ok(visitor)

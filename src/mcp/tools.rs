@@ -362,7 +362,14 @@ impl Call<'_> {
             }
             _ => ExportOptions::default(),
         };
-        let output = diagrams::export(self.state, &source, format, options).await?;
+        let output = diagrams::export(
+            self.state,
+            self.caller.requester(),
+            &source,
+            format,
+            options,
+        )
+        .await?;
         let content = match format {
             ExportFormat::Png => ContentBlock::image(
                 base64::engine::general_purpose::STANDARD.encode(output),

@@ -8,6 +8,7 @@
 mod export;
 mod fonts;
 mod protocol;
+mod queue;
 mod sanitize;
 mod worker;
 
@@ -18,12 +19,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
+use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
-use tokio::sync::Semaphore;
 
 pub use export::{ExportFormat, ExportOptions};
 pub use protocol::Format;
+pub use queue::Requester;
 
 /// The Content-Security-Policy every SVG is served with, for when it is opened on its own:
 /// its inline styles, its embedded font and images (`data:` URLs) load, nothing else does, and
@@ -147,6 +149,14 @@ pub struct RenderSettings {
     pub deadline: Duration,
     /// How long a job may wait for a free worker before the request gives up.
     pub queue_timeout: Duration,
+    /// Most workers one [`Requester`] may hold at once, so one client posting slow diagrams
+    /// cannot take them all.
+    pub per_requester: usize,
+    /// Most jobs one [`Requester`] may have waiting; more are refused at once.
+    pub max_waiting: usize,
+    /// How long a diagram that ran out of time or memory is answered from memory with the
+    /// same error instead of being drawn again (a shared link to it, opened over and over).
+    pub failure_memory: Duration,
     /// Longest source accepted, in bytes (mermaid.js's own default is 50,000 characters).
     pub max_source_bytes: usize,
     /// Bytes one render may allocate before its worker is stopped.
@@ -180,6 +190,11 @@ impl RenderSettings {
             timeout: Duration::from_secs(3),
             deadline: Duration::from_millis(2_750),
             queue_timeout: Duration::from_secs(10),
+            // One worker is always left for everyone else (on two cores: one each).
+            per_requester: cores.max(2) - 1,
+            // A list page asks for six thumbnails at a time.
+            max_waiting: 8,
+            failure_memory: Duration::from_secs(60),
             max_source_bytes: 256 * 1024,
             // One worker's peak over all of those shapes: 278 MB resident (the refused
             // 3,000-edge layout), the font fallbacks of a PNG included.
@@ -302,20 +317,24 @@ type CachedResult = Result<Rendered, RenderError>;
 
 struct Inner {
     settings: RenderSettings,
-    slots: Semaphore,
+    queue: queue::FairQueue,
     idle: Mutex<Vec<Worker>>,
     live: LivePids,
     cache: Mutex<lru::LruCache<[u8; 32], CachedResult>>,
+    /// Diagrams that ran out of time or memory, by cache key, with when.
+    failures: Mutex<lru::LruCache<[u8; 32], (RenderError, Instant)>>,
 }
 
-/// The render pool. Cheap to clone.
+/// The render pool, seen by one [`Requester`] (see [`Renderer::on_behalf_of`]). Cheap to
+/// clone.
 #[derive(Clone)]
 pub struct Renderer {
     inner: Arc<Inner>,
+    requester: Requester,
 }
 
 /// The cache key of `source` rendered as `format`.
-fn cache_key(format: Format, source: &str) -> [u8; 32] {
+fn cache_key(format: Format, scale: u8, source: &str) -> [u8; 32] {
     let tag: &[u8] = match format {
         Format::Svg => b"svg",
         Format::PortableSvg => b"portable-svg",
@@ -325,7 +344,7 @@ fn cache_key(format: Format, source: &str) -> [u8; 32] {
     };
     let mut hash = Sha256::new();
     hash.update(tag);
-    hash.update([0]);
+    hash.update([scale, 0]);
     hash.update(source.as_bytes());
     hash.finalize().into()
 }
@@ -337,12 +356,28 @@ impl Renderer {
         let entries = NonZeroUsize::new(settings.cache_entries).unwrap_or(NonZeroUsize::MIN);
         Self {
             inner: Arc::new(Inner {
-                slots: Semaphore::new(settings.workers.max(1)),
+                queue: queue::FairQueue::new(
+                    settings.workers,
+                    settings.per_requester,
+                    settings.max_waiting,
+                ),
                 idle: Mutex::new(Vec::new()),
                 live: LivePids::default(),
                 cache: Mutex::new(lru::LruCache::new(entries)),
+                failures: Mutex::new(lru::LruCache::new(entries)),
                 settings,
             }),
+            requester: Requester::ANYONE,
+        }
+    }
+
+    /// The same pool, queuing this handle's jobs as `requester`'s: each requester waits in
+    /// its own queue, turns rotate between requesters, and one requester holds at most
+    /// [`RenderSettings::per_requester`] workers. Cache hits never queue.
+    pub fn on_behalf_of(&self, requester: Requester) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            requester,
         }
     }
 
@@ -390,12 +425,13 @@ impl Renderer {
     async fn text(&self, format: Format, source: &str) -> CachedResult {
         let source = strip_bom(source);
         self.check_size(source)?;
-        let key = cache_key(format, source);
+        let key = cache_key(format, 1, source);
         if let Some(hit) = self.cache_get(&key) {
             return hit;
         }
+        self.recent_failure(&key)?;
         let result = self
-            .run(format, 1, source)
+            .run(key, format, 1, source)
             .await
             .and_then(|(bytes, notices)| {
                 let text = String::from_utf8(bytes)
@@ -418,6 +454,28 @@ impl Renderer {
 
     fn cache_get(&self, key: &[u8; 32]) -> Option<CachedResult> {
         self.inner.cache.lock().ok()?.get(key).cloned()
+    }
+
+    /// The error of the same job when it ran out of time or memory a moment ago.
+    fn recent_failure(&self, key: &[u8; 32]) -> Result<(), RenderError> {
+        let memory = self.inner.settings.failure_memory;
+        let Ok(mut failures) = self.inner.failures.lock() else {
+            return Ok(());
+        };
+        match failures.get(key) {
+            Some((error, at)) if at.elapsed() < memory => Err(error.clone()),
+            Some(_) => {
+                failures.pop(key);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn remember_failure(&self, key: [u8; 32], error: &RenderError) {
+        if let Ok(mut failures) = self.inner.failures.lock() {
+            failures.put(key, (error.clone(), Instant::now()));
+        }
     }
 
     /// Renders Mermaid source to PNG at `scale` (clamped to 1 to 4) times its natural size.
@@ -468,10 +526,12 @@ impl Renderer {
         self.check_size(source)?;
         // A source whose SVG failed for a reason of its own answers without a worker (the
         // image itself is not cached).
-        if let Some(Err(e)) = self.cache_get(&cache_key(Format::Svg, source)) {
+        if let Some(Err(e)) = self.cache_get(&cache_key(Format::Svg, 1, source)) {
             return Err(e);
         }
-        self.run(format, scale, source)
+        let key = cache_key(format, scale, source);
+        self.recent_failure(&key)?;
+        self.run(key, format, scale, source)
             .await
             .map(|(bytes, _)| bytes)
     }
@@ -507,9 +567,11 @@ impl Renderer {
             .unwrap_or_default()
     }
 
-    /// One job on a worker: the output's bytes and its notices.
+    /// One job on a worker: the output's bytes and its notices. A job that runs out of time or
+    /// memory is remembered under `key` for [`RenderSettings::failure_memory`].
     async fn run(
         &self,
+        key: [u8; 32],
         format: Format,
         scale: u8,
         source: &str,
@@ -525,12 +587,15 @@ impl Renderer {
         })
         .map_err(|e| RenderError::Unavailable(e.to_string()))?;
 
-        let _slot = tokio::time::timeout(settings.queue_timeout, self.inner.slots.acquire())
-            .await
-            .map_err(|_| {
-                RenderError::Unavailable("the server is busy rendering; try again shortly".into())
-            })?
-            .map_err(|_| RenderError::Unavailable("the renderer is shutting down".into()))?;
+        let busy =
+            || RenderError::Unavailable("the server is busy rendering; try again shortly".into());
+        let _slot = tokio::time::timeout(
+            settings.queue_timeout,
+            self.inner.queue.acquire(self.requester),
+        )
+        .await
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
         let mut worker = match self.idle_worker() {
             Some(w) => w,
             None => Worker::spawn(&settings.worker_exe, &self.inner.live).map_err(|e| {
@@ -563,7 +628,10 @@ impl Renderer {
                         maximum,
                         image: matches!(format, Format::Png | Format::Pdf),
                     }),
-                    Answer::Timeout => Err(RenderError::Timeout),
+                    Answer::Timeout => {
+                        self.remember_failure(key, &RenderError::Timeout);
+                        Err(RenderError::Timeout)
+                    }
                     Answer::Unsupported { message } => Err(RenderError::FormatUnavailable(
                         format!("{}.", capitalise(&message)),
                     )),
@@ -574,27 +642,40 @@ impl Renderer {
                 // The worker died (a crash, an abort): replace it next time.
                 let status = worker.kill().await;
                 tracing::warn!(bytes = source.len(), ?status, "render worker died");
-                Err(RenderError::Unavailable(crash_reason(status)))
+                let (reason, out_of_memory) = crash_reason(status);
+                let error = RenderError::Unavailable(reason);
+                if out_of_memory {
+                    self.remember_failure(key, &error);
+                }
+                Err(error)
             }
             Err(_) => {
                 let _ = worker.kill().await;
                 tracing::warn!(bytes = source.len(), "render timed out; worker killed");
+                self.remember_failure(key, &RenderError::Timeout);
                 Err(RenderError::Timeout)
             }
         }
     }
 }
 
-/// Why a worker stopped, for the person whose diagram it was drawing. An abort is what the
-/// allocator does at the worker's memory cap.
-fn crash_reason(status: Option<std::process::ExitStatus>) -> String {
+/// Why a worker stopped, for the person whose diagram it was drawing, and whether it was the
+/// memory cap (an abort is what the allocator does there), which the same text would reach
+/// again.
+fn crash_reason(status: Option<std::process::ExitStatus>) -> (String, bool) {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
         if status.and_then(|s| s.signal()) == Some(6) {
-            return "it needs more memory than a render may use; simplify or split it".into();
+            return (
+                "it needs more memory than a render may use; simplify or split it".into(),
+                true,
+            );
         }
     }
     let _ = status;
-    "the render worker stopped unexpectedly; try again".into()
+    (
+        "the render worker stopped unexpectedly; try again".into(),
+        false,
+    )
 }

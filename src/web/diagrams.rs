@@ -11,10 +11,13 @@ use serde_json::json;
 
 use super::{Empty, Page, ago, date};
 use crate::auth::{CsrfForm, CsrfHeader, Visitor};
-use crate::diagrams::{self, Cursor, Diagram, DiagramError, DiagramId, EXAMPLE};
+use crate::diagrams::{
+    self, Cursor, Diagram, DiagramError, DiagramId, EXAMPLE, Preview, Requester,
+};
 use crate::error::{AppError, AppResult, envelope, refusal_status};
 use crate::etag::ContentTag;
 use crate::http::{BaseUrl, export_response};
+use crate::limits::RetryAfter;
 use crate::render::{ExportFormat, RenderError};
 use crate::state::AppState;
 
@@ -149,10 +152,11 @@ async fn editor_page(
     d: &Diagram,
     notice: Option<String>,
 ) -> EditorPage {
-    let (problem, render_notices) = match diagrams::draw(state, &d.source).await {
-        Ok(rendered) => (None, rendered.notices.to_vec()),
-        Err(e) => (Some(RenderProblem::from(&e)), Vec::new()),
-    };
+    let (problem, render_notices) =
+        match diagrams::draw(state, visitor.requester(), &d.source).await {
+            Ok(rendered) => (None, rendered.notices.to_vec()),
+            Err(e) => (Some(RenderProblem::from(&e)), Vec::new()),
+        };
     EditorPage {
         page: Page::new(visitor, state),
         id: d.id.clone(),
@@ -301,13 +305,18 @@ fn error_svg(message: &str) -> String {
 
 /// The rendered image, or 304 when the browser already holds it (thumbnails are asked for on
 /// every visit to the list).
-pub async fn render_image(state: &AppState, headers: &HeaderMap, source: &str) -> Response {
+pub async fn render_image(
+    state: &AppState,
+    by: Requester,
+    headers: &HeaderMap,
+    source: &str,
+) -> Response {
     let tag = ContentTag::of(&[b"image.svg", source.as_bytes()]);
     if tag.is_fresh(headers) {
         return tag.svg_not_modified();
     }
     let svg = ExportFormat::Svg;
-    match diagrams::draw(state, source).await {
+    match diagrams::draw(state, by, source).await {
         Ok(image) => {
             let mut response =
                 export_response(StatusCode::OK, svg, image.text.as_bytes().to_vec(), None);
@@ -335,7 +344,7 @@ pub async fn image(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let d = live_diagram(&state, &visitor, &id).await?;
-    Ok(render_image(&state, &headers, &d.source).await)
+    Ok(render_image(&state, visitor.requester(), &headers, &d.source).await)
 }
 
 /// `POST /d/{id}/delete`: to the trash, then the list.
@@ -490,7 +499,7 @@ pub async fn revision_image(
 ) -> AppResult<Response> {
     let (id, version) = revision_path(&id, &version)?;
     let rev = diagrams::revision(&state, &visitor.owner(), &id, version).await?;
-    Ok(render_image(&state, &headers, &rev.source).await)
+    Ok(render_image(&state, visitor.requester(), &headers, &rev.source).await)
 }
 
 /// Restoring writes the old text as a new version, so the restore itself can be undone.
@@ -573,26 +582,56 @@ pub async fn preview(
             &[],
         );
     };
-    match diagrams::draw(&state, &request.source).await {
-        Ok(rendered) => axum::Json(json!({
-            "svg": &*rendered.text,
-            "notices": &*rendered.notices,
-        }))
-        .into_response(),
-        Err(e) => {
-            let (line, column) = match &e {
-                RenderError::Parse { line, column, .. } => (*line, *column),
-                _ => (None, None),
-            };
-            // The page shows the position beside the sentence, not inside it.
-            envelope(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                e.code(),
-                Some(&e.detail()),
-                &[("line", json!(line)), ("column", json!(column))],
-            )
+    let failed = match diagrams::preview(
+        &state,
+        &visitor.owner(),
+        visitor.requester(),
+        &request.source,
+    )
+    .await
+    {
+        Preview::Drawn(rendered) => {
+            return axum::Json(json!({
+                "svg": &*rendered.text,
+                "notices": &*rendered.notices,
+            }))
+            .into_response();
         }
-    }
+        Preview::Failed(e) => e,
+        Preview::Superseded => {
+            return envelope(
+                StatusCode::CONFLICT,
+                "superseded",
+                Some("A newer preview of this editor replaced this one."),
+                &[],
+            );
+        }
+        Preview::RateLimited(RetryAfter(seconds)) => {
+            let mut response = envelope(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                Some(
+                    "Previews are coming faster than anyone types; the preview resumes in a moment.",
+                ),
+                &[],
+            );
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+            return response;
+        }
+    };
+    let (line, column) = match &failed {
+        RenderError::Parse { line, column, .. } => (*line, *column),
+        _ => (None, None),
+    };
+    // The page shows the position beside the sentence, not inside it.
+    envelope(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        failed.code(),
+        Some(&failed.detail()),
+        &[("line", json!(line)), ("column", json!(column))],
+    )
 }
 
 #[cfg(test)]

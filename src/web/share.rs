@@ -7,6 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
 use crate::assets;
+use crate::auth::ClientIp;
 use crate::diagrams;
 use crate::error::AppResult;
 use crate::etag::ContentTag;
@@ -57,9 +58,11 @@ pub async fn page(
 /// `GET /s/{share_id}/image.svg`: the shared diagram drawn.
 pub async fn image(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Path(share_id): Path<String>,
 ) -> AppResult<Response> {
     let d = diagrams::shared(&state, &share_id).await?;
-    Ok(super::diagrams::render_image(&state, &headers, &d.source).await)
+    let by = diagrams::Requester::address(ip);
+    Ok(super::diagrams::render_image(&state, by, &headers, &d.source).await)
 }
