@@ -25,6 +25,13 @@ pub enum Accounts {
     Off,
 }
 
+/// `--guests on|off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Guests {
+    On,
+    Off,
+}
+
 /// `--signups open|closed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Signups {
@@ -62,11 +69,58 @@ pub struct ServeArgs {
     /// clients get 408 and are disconnected, so they cannot hold connections open forever.
     #[arg(long, env = "REEF_READ_TIMEOUT_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
     pub read_timeout_secs: u64,
+    /// Editing without an account, with accounts on: `off` asks every visitor to sign in
+    /// (share links stay public). With accounts off, guests are the only editors and this
+    /// must stay `on`.
+    #[arg(long, env = "REEF_GUESTS", value_enum, default_value = "on")]
+    pub guests: Guests,
+    /// Most live diagrams one guest (one browser) may keep; 0 means unlimited.
+    #[arg(long, env = "REEF_GUEST_MAX_DIAGRAMS", default_value_t = 50)]
+    pub guest_max_diagrams: u32,
+    /// Most storage one guest may use, in MiB: diagrams, their kept revisions and the trash;
+    /// 0 means unlimited.
+    #[arg(long, env = "REEF_GUEST_MAX_MIB", default_value_t = 5)]
+    pub guest_max_mib: u32,
+    /// A guest's diagrams are deleted for good this many days after the guest last changed
+    /// any of them; 0 keeps them forever.
+    #[arg(long, env = "REEF_GUEST_PURGE_DAYS", default_value_t = 30)]
+    pub guest_purge_days: u32,
+    /// Most live diagrams one account may keep; 0 means unlimited.
+    #[arg(long, env = "REEF_USER_MAX_DIAGRAMS", default_value_t = 1000)]
+    pub user_max_diagrams: u32,
+    /// Most storage one account may use, in MiB (diagrams, revisions, trash); 0 means
+    /// unlimited.
+    #[arg(long, env = "REEF_USER_MAX_MIB", default_value_t = 100)]
+    pub user_max_mib: u32,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` / `X-Forwarded-Proto` headers
     /// are believed: a comma-separated list of addresses or CIDR ranges, e.g.
     /// `127.0.0.1,10.0.0.0/8`. Empty (the default) believes no one.
     #[arg(long, env = "REEF_TRUSTED_PROXIES", value_parser = TrustedProxies::parse, default_value = "")]
     pub trusted_proxies: TrustedProxies,
+}
+
+/// How much one owner may keep. Zero in a field means no limit there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    /// Live diagrams (the trash not counted).
+    pub diagrams: u64,
+    /// Bytes of titles and sources over the diagrams, their kept revisions and the trash.
+    pub bytes: u64,
+}
+
+impl Quota {
+    /// No limit at all.
+    pub const UNLIMITED: Quota = Quota {
+        diagrams: 0,
+        bytes: 0,
+    };
+
+    fn of(diagrams: u32, mib: u32) -> Self {
+        Self {
+            diagrams: u64::from(diagrams),
+            bytes: u64::from(mib) * 1024 * 1024,
+        }
+    }
 }
 
 /// The reverse proxies Reef believes about the client's address and scheme.
@@ -154,6 +208,15 @@ pub struct Config {
     pub read_timeout: std::time::Duration,
     /// Peers whose forwarding headers say who the client is and whether it used HTTPS.
     pub trusted_proxies: TrustedProxies,
+    /// Visitors without an account may edit (always, with accounts off).
+    pub guests: bool,
+    /// What one guest may keep.
+    pub guest_quota: Quota,
+    /// A guest's diagrams go for good this long after the guest's last change; `None`
+    /// keeps them.
+    pub guest_purge_after: Option<std::time::Duration>,
+    /// What one account may keep.
+    pub user_quota: Quota,
     /// A one-time code the first sign-up from the browser must give, when Reef listens
     /// beyond loopback (so whoever reaches a fresh server first cannot take it); printed to
     /// the log at start while no account exists. None on loopback.
@@ -172,13 +235,19 @@ impl From<&ServeArgs> for Config {
             rate_write_per_min: args.rate_write_per_min,
             read_timeout: std::time::Duration::from_secs(args.read_timeout_secs),
             trusted_proxies: args.trusted_proxies.clone(),
+            guests: args.guests == Guests::On || args.accounts == Accounts::Off,
+            guest_quota: Quota::of(args.guest_max_diagrams, args.guest_max_mib),
+            guest_purge_after: (args.guest_purge_days > 0)
+                .then(|| std::time::Duration::from_secs(u64::from(args.guest_purge_days) * 86_400)),
+            user_quota: Quota::of(args.user_max_diagrams, args.user_max_mib),
             setup_code: (!args.bind.ip().is_loopback()).then(new_setup_code),
         }
     }
 }
 
 impl Config {
-    /// A configuration for tests and embedding: accounts on, sign-ups closed.
+    /// A configuration for tests and embedding: accounts on, sign-ups closed, guests
+    /// welcome, no quotas, nothing purged.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
@@ -190,6 +259,10 @@ impl Config {
             rate_write_per_min: 30,
             read_timeout: std::time::Duration::from_secs(30),
             trusted_proxies: TrustedProxies::default(),
+            guests: true,
+            guest_quota: Quota::UNLIMITED,
+            guest_purge_after: None,
+            user_quota: Quota::UNLIMITED,
             setup_code: None,
         }
     }

@@ -13,7 +13,10 @@ use crate::render::{ExportFormat, ExportOptions, RenderError, Rendered};
 use crate::secret;
 use crate::state::AppState;
 
-pub use crate::db::diagrams::{Cursor, Diagram, Owner, REVISIONS_KEPT, Revision, TRASH_SECS};
+pub use crate::config::Quota;
+pub use crate::db::diagrams::{
+    Cursor, Diagram, Owner, REVISIONS_KEPT, Revision, TRASH_SECS, Usage,
+};
 
 /// Titles are 1 to this many characters (after trimming).
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -40,6 +43,10 @@ pub enum DiagramError {
     /// the diagram as it is now.
     #[error("The diagram changed since that version (it is now at version {}).", .0.version)]
     Stale(Box<Diagram>),
+    /// The owner keeps as much as its quota allows; the sentence says what is full and how
+    /// to make room. Nothing was written.
+    #[error("{0}")]
+    QuotaExceeded(String),
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error(transparent)]
@@ -269,7 +276,9 @@ pub async fn shared(state: &AppState, share_id: &str) -> DiagramResult<Diagram> 
 /// [`UNTITLED`].
 ///
 /// # Errors
-/// [`DiagramError::Invalid`] for a bad title or source.
+/// [`DiagramError::Invalid`] for a bad title or source; [`DiagramError::QuotaExceeded`] when
+/// the owner already keeps as many diagrams as its quota allows, or the new one would take
+/// its storage over.
 pub async fn create(
     state: &AppState,
     owner: &Owner,
@@ -278,19 +287,107 @@ pub async fn create(
 ) -> DiagramResult<Diagram> {
     let (title, source) = validate(title.unwrap_or(UNTITLED), source)?;
     let (owner, id, now) = (owner.clone(), DiagramId::new_random(), state.clock.now());
-    Ok(state
+    let quota = quota_of(state, &owner);
+    state
         .db
-        .run(move |conn| {
-            db::create(
-                conn,
+        .write_or_refuse(move |tx| {
+            let before = if quota == Quota::UNLIMITED {
+                Usage::default()
+            } else {
+                db::usage(tx, &owner)?
+            };
+            if quota.diagrams > 0 && before.diagrams >= quota.diagrams {
+                return Ok(Err(too_many(&owner, quota)));
+            }
+            let created = db::create(
+                tx,
                 &owner,
                 id.as_str(),
                 title.as_str(),
                 source.as_str(),
                 now,
-            )
+            )?;
+            Ok(within_storage(tx, &owner, quota, before)?.map(|()| created))
         })
-        .await?)
+        .await?
+}
+
+/// The quota `owner` keeps under: a guest's or an account's, from the configuration.
+pub fn quota_of(state: &AppState, owner: &Owner) -> Quota {
+    match owner {
+        Owner::User(_) => state.config.user_quota,
+        Owner::Guest(_) => state.config.guest_quota,
+    }
+}
+
+/// What `owner` keeps now, and the quota it keeps under.
+///
+/// # Errors
+/// [`DiagramError::Store`] only.
+pub async fn usage(state: &AppState, owner: &Owner) -> DiagramResult<(Usage, Quota)> {
+    let quota = quota_of(state, owner);
+    let owner = owner.clone();
+    let usage = state.db.run(move |conn| db::usage(conn, &owner)).await?;
+    Ok((usage, quota))
+}
+
+/// Bytes as people read them: `812 KiB`, `4.9 MiB`.
+pub fn human_bytes(bytes: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    if bytes < MIB {
+        format!("{} KiB", bytes.div_ceil(1024))
+    } else {
+        let tenths = (bytes * 10).div_ceil(MIB);
+        format!("{}.{} MiB", tenths / 10, tenths % 10)
+    }
+}
+
+/// How to make room, for whom.
+fn make_room(owner: &Owner) -> &'static str {
+    match owner {
+        Owner::Guest(_) => {
+            "Sign in to keep more, or delete diagrams and then delete them for good from the trash."
+        }
+        Owner::User(_) => {
+            "Delete diagrams and then delete them for good from the trash, or ask whoever runs this server to raise the limit."
+        }
+    }
+}
+
+fn too_many(owner: &Owner, quota: Quota) -> DiagramError {
+    let who = match owner {
+        Owner::Guest(_) => "a guest",
+        Owner::User(_) => "an account",
+    };
+    DiagramError::QuotaExceeded(format!(
+        "You have {n} diagrams, the most {who} may keep here. {room}",
+        n = quota.diagrams,
+        room = make_room(owner)
+    ))
+}
+
+/// Whether a write kept the owner within its storage quota: refused when it took the
+/// storage from `before` past the quota. A write that does not grow it is always let
+/// through, so an owner over quota can still tidy up.
+fn within_storage(
+    conn: &rusqlite::Connection,
+    owner: &Owner,
+    quota: Quota,
+    before: Usage,
+) -> Result<DiagramResult<()>, DbError> {
+    if quota.bytes == 0 {
+        return Ok(Ok(()));
+    }
+    let after = db::usage(conn, owner)?;
+    if after.bytes <= quota.bytes || after.bytes <= before.bytes {
+        return Ok(Ok(()));
+    }
+    Ok(Err(DiagramError::QuotaExceeded(format!(
+        "This would use {used} of storage, over the {limit} allowed here (diagrams, their revisions and the trash count). {room}",
+        used = human_bytes(after.bytes),
+        limit = human_bytes(quota.bytes),
+        room = make_room(owner)
+    ))))
 }
 
 /// Writes a new title and source computed from the current diagram by `change`, in one
@@ -314,9 +411,10 @@ where
     F: FnOnce(&Diagram) -> (String, String) + Send + 'static,
 {
     let (owner, id, now) = (owner.clone(), id.clone(), state.clock.now());
+    let quota = quota_of(state, &owner);
     state
         .db
-        .write(move |tx| {
+        .write_or_refuse(move |tx| {
             let Some(current) = live(tx, &owner, &id)? else {
                 return Ok(Err(DiagramError::NotFound));
             };
@@ -328,15 +426,24 @@ where
             if expected.is_some_and(|v| v != current.version) {
                 return Ok(Err(DiagramError::Stale(Box::new(current))));
             }
-            Ok(Ok(db::save(
-                tx,
-                current,
-                title.as_str(),
-                source.as_str(),
-                now,
-            )?))
+            let before = storage_before(tx, &owner, quota)?;
+            let saved = db::save(tx, current, title.as_str(), source.as_str(), now)?;
+            Ok(within_storage(tx, &owner, quota, before)?.map(|()| saved))
         })
         .await?
+}
+
+/// The owner's usage before a write that may grow it; not looked up when storage is
+/// unlimited.
+fn storage_before(
+    conn: &rusqlite::Connection,
+    owner: &Owner,
+    quota: Quota,
+) -> Result<Usage, DbError> {
+    if quota.bytes == 0 {
+        return Ok(Usage::default());
+    }
+    db::usage(conn, owner)
 }
 
 /// Moves the owner's diagram to the trash (its share link goes off), if it is still at
@@ -365,19 +472,45 @@ pub async fn trash(
 /// Brings the owner's diagram back from the trash.
 ///
 /// # Errors
-/// [`DiagramError::NotFound`] when it is not in the owner's trash.
+/// [`DiagramError::NotFound`] when it is not in the owner's trash;
+/// [`DiagramError::QuotaExceeded`] when the owner already keeps as many live diagrams as its
+/// quota allows.
 pub async fn restore(state: &AppState, owner: &Owner, id: &DiagramId) -> DiagramResult<Diagram> {
-    on_diagram(state, owner, id, |conn, owner, id| {
-        let tx = conn.transaction()?;
-        let restored = if db::restore(&tx, owner, id.as_str())? {
-            db::get(&tx, owner, id.as_str())?
-        } else {
-            None
-        };
-        tx.commit()?;
-        Ok(restored)
-    })
-    .await
+    let (owner, id) = (owner.clone(), id.clone());
+    let quota = quota_of(state, &owner);
+    state
+        .db
+        .write_or_refuse(move |tx| {
+            if quota.diagrams > 0
+                && db::get(tx, &owner, id.as_str())?.is_some_and(|d| d.deleted_at.is_some())
+                && db::usage(tx, &owner)?.diagrams >= quota.diagrams
+            {
+                return Ok(Err(too_many(&owner, quota)));
+            }
+            if !db::restore(tx, &owner, id.as_str())? {
+                return Ok(Err(DiagramError::NotFound));
+            }
+            Ok(db::get(tx, &owner, id.as_str())?.ok_or(DiagramError::NotFound))
+        })
+        .await?
+}
+
+/// Deletes a diagram in the owner's trash for good, with its revisions (its storage is free
+/// at once, rather than after [`TRASH_SECS`]).
+///
+/// # Errors
+/// [`DiagramError::NotFound`] when it is not in the owner's trash.
+pub async fn delete_for_good(state: &AppState, owner: &Owner, id: &DiagramId) -> DiagramResult<()> {
+    let (owner, id) = (owner.clone(), id.clone());
+    let gone = state
+        .db
+        .run(move |conn| db::purge(conn, &owner, id.as_str()))
+        .await?;
+    if gone {
+        Ok(())
+    } else {
+        Err(DiagramError::NotFound)
+    }
 }
 
 /// Turns the public read-only link on (keeping an existing one) or off (the old link answers
@@ -447,22 +580,22 @@ pub async fn restore_revision(
     id: &DiagramId,
     version: i64,
 ) -> DiagramResult<Diagram> {
-    let now = state.clock.now();
-    on_diagram(state, owner, id, move |conn, owner, id| {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let saved = match (
-            live(&tx, owner, id)?,
-            db::revision(&tx, id.as_str(), version)?,
-        ) {
-            (Some(current), Some(old)) => {
-                Some(db::save(&tx, current, &old.title, &old.source, now)?)
-            }
-            _ => None,
-        };
-        tx.commit()?;
-        Ok(saved)
-    })
-    .await
+    let (owner, id, now) = (owner.clone(), id.clone(), state.clock.now());
+    let quota = quota_of(state, &owner);
+    state
+        .db
+        .write_or_refuse(move |tx| {
+            let (Some(current), Some(old)) = (
+                live(tx, &owner, &id)?,
+                db::revision(tx, id.as_str(), version)?,
+            ) else {
+                return Ok(Err(DiagramError::NotFound));
+            };
+            let before = storage_before(tx, &owner, quota)?;
+            let saved = db::save(tx, current, &old.title, &old.source, now)?;
+            Ok(within_storage(tx, &owner, quota, before)?.map(|()| saved))
+        })
+        .await?
 }
 
 /// Draws Mermaid text as SVG with the renderer's notices (the editor page and thumbnails),

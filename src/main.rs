@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use reef::accounts::{self, AccountError};
-use reef::config::{Config, DataArg, ServeArgs};
+use reef::config::{Accounts, Config, DataArg, Guests, ServeArgs};
 use reef::db::Db;
 use reef::render::{RenderSettings, Renderer};
 
@@ -103,6 +103,11 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 
 fn serve(args: &ServeArgs) -> ExitCode {
     init_logs();
+    if args.guests == Guests::Off && args.accounts == Accounts::Off {
+        return fail(
+            "REEF_GUESTS=off needs REEF_ACCOUNTS=on: with accounts off, guests are the only editors.",
+        );
+    }
     let config = Config::from(args);
     let db = match Db::open(&config.data_dir) {
         Ok(db) => db,

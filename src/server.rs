@@ -117,18 +117,26 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Hourly: purge the trash after 30 days, idle sessions and old security events, and log
-/// tokens that have expired.
+/// Hourly: purge the trash after 30 days, guests' diagrams after `REEF_GUEST_PURGE_DAYS`
+/// without a change, idle sessions and old security events, and log tokens that have
+/// expired.
 fn spawn_housekeeping(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
             let now = state.clock.now();
+            let idle_guests = state
+                .config
+                .guest_purge_after
+                .map(|after| now - i64::try_from(after.as_secs()).unwrap_or(i64::MAX));
             let result = state
                 .db
                 .run(move |conn| {
-                    let trashed = crate::db::diagrams::purge_trash(conn, now)?;
+                    let mut trashed = crate::db::diagrams::purge_trash(conn, now)?;
+                    if let Some(cutoff) = idle_guests {
+                        trashed += crate::db::diagrams::purge_idle_guests(conn, cutoff)?;
+                    }
                     let sessions = crate::db::sessions::purge_idle(conn, now)?;
                     crate::db::api_tokens::log_expired(conn, now)?;
                     crate::db::security_log::purge_old(conn, now)?;

@@ -185,13 +185,14 @@ fn insert_revision(conn: &Connection, d: &Diagram) -> DbResult<()> {
 }
 
 /// Stores a new diagram at version 1, with `now` as its created and updated time, and its
-/// first revision, in one transaction. `id` is a fresh id the caller made.
+/// first revision. Run it inside a transaction (`Db::write`): the diagram and its revision
+/// belong together. `id` is a fresh id the caller made.
 ///
 /// # Errors
 /// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails, including when `id` is already
 /// taken.
 pub fn create(
-    conn: &mut Connection,
+    conn: &Connection,
     owner: &Owner,
     id: &str,
     title: &str,
@@ -199,8 +200,7 @@ pub fn create(
     now: UnixTime,
 ) -> DbResult<Diagram> {
     let (col, val) = owner.column();
-    let tx = conn.transaction()?;
-    tx.execute(
+    conn.execute(
         &format!(
             "INSERT INTO diagrams (id, {col}, title, source, version, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)"
@@ -217,8 +217,7 @@ pub fn create(
         updated_at: now,
         deleted_at: None,
     };
-    insert_revision(&tx, &diagram)?;
-    tx.commit()?;
+    insert_revision(conn, &diagram)?;
     Ok(diagram)
 }
 
@@ -367,6 +366,20 @@ pub fn restore(conn: &Connection, owner: &Owner, id: &str) -> DbResult<bool> {
     Ok(n == 1)
 }
 
+/// Deletes the owner's diagram `id` for good, with its revisions, if it is in the trash.
+/// Returns whether it was.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
+pub fn purge(conn: &Connection, owner: &Owner, id: &str) -> DbResult<bool> {
+    let (col, val) = owner.column();
+    let n = conn.execute(
+        &format!("DELETE FROM diagrams WHERE id = ?1 AND {col} = ?2 AND deleted_at IS NOT NULL"),
+        params![id, val],
+    )?;
+    Ok(n == 1)
+}
+
 /// Removes diagrams that have been in the trash for longer than [`TRASH_SECS`], with their
 /// revisions. Returns how many.
 ///
@@ -376,6 +389,54 @@ pub fn purge_trash(conn: &Connection, now: UnixTime) -> DbResult<usize> {
     Ok(conn.execute(
         "DELETE FROM diagrams WHERE deleted_at IS NOT NULL AND deleted_at < ?1",
         [now - TRASH_SECS],
+    )?)
+}
+
+/// What an owner keeps, as quotas count it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Live diagrams (not the trash).
+    pub diagrams: u64,
+    /// Bytes (UTF-8) of titles and sources over all the owner's diagrams, live and trashed,
+    /// and their kept revisions.
+    pub bytes: u64,
+}
+
+/// The owner's [`Usage`].
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
+pub fn usage(conn: &Connection, owner: &Owner) -> DbResult<Usage> {
+    let (col, val) = owner.column();
+    let sql = format!(
+        "SELECT (SELECT count(*) FROM diagrams WHERE {col} = ?1 AND deleted_at IS NULL),
+                (SELECT coalesce(sum(octet_length(title) + octet_length(source)), 0)
+                   FROM diagrams WHERE {col} = ?1)
+              + (SELECT coalesce(sum(octet_length(r.title) + octet_length(r.source)), 0)
+                   FROM diagrams d JOIN revisions r ON r.diagram_id = d.id WHERE d.{col} = ?1)"
+    );
+    let (diagrams, bytes): (i64, i64) = conn
+        .prepare_cached(&sql)?
+        .query_row([val], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(Usage {
+        diagrams: u64::try_from(diagrams).unwrap_or(0),
+        bytes: u64::try_from(bytes).unwrap_or(0),
+    })
+}
+
+/// Deletes for good every diagram (live or trashed, with its revisions and share link) of
+/// each guest whose last change (a save, a trashing) is older than `cutoff`. Returns how
+/// many diagrams went.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
+pub fn purge_idle_guests(conn: &Connection, cutoff: UnixTime) -> DbResult<usize> {
+    Ok(conn.execute(
+        "DELETE FROM diagrams WHERE owner_guest IN (
+            SELECT owner_guest FROM diagrams WHERE owner_guest IS NOT NULL
+             GROUP BY owner_guest
+            HAVING max(max(updated_at, coalesce(deleted_at, 0))) < ?1)",
+        [cutoff],
     )?)
 }
 

@@ -147,6 +147,29 @@ impl Db {
         .await
     }
 
+    /// [`Db::write`] for a write that may be refused after it is made (a quota checked on
+    /// the result): committed only when `f` returns `Ok(Ok(_))`; a refusal (`Ok(Err(_))`)
+    /// rolls back everything `f` wrote.
+    ///
+    /// # Errors
+    /// As [`Db::write`].
+    pub async fn write_or_refuse<T, E, F>(&self, f: F) -> DbResult<Result<T, E>>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> DbResult<Result<T, E>> + Send + 'static,
+    {
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            if value.is_ok() {
+                tx.commit()?;
+            }
+            Ok(value)
+        })
+        .await
+    }
+
     /// A synchronous connection for command-line tools; it goes back to the pool on drop.
     ///
     /// # Errors

@@ -22,6 +22,9 @@ pub enum ApiError {
     /// 403: a browser session's write lacked a valid `X-CSRF-Token`.
     #[error("the request's CSRF token is missing or wrong")]
     Csrf,
+    /// 403: the account keeps as much as its quota allows; the sentence says what is full.
+    #[error("{0}")]
+    QuotaExceeded(String),
     /// 404, also for other accounts' diagrams.
     #[error("There is no such diagram or API route.")]
     NotFound,
@@ -72,6 +75,10 @@ pub const CODES: &[(&str, &str)] = &[
         "401: the bearer token is missing, malformed, unknown, expired or revoked. Always this bare body.",
     ),
     ("insufficient_scope", "403: a read token attempted a write."),
+    (
+        "quota_exceeded",
+        "403: the account keeps as many diagrams, or as much storage, as this server allows; nothing was written.",
+    ),
     (
         "csrf_failed",
         "403: a browser session's write lacked a valid X-CSRF-Token header.",
@@ -201,6 +208,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::InsufficientScope => (StatusCode::FORBIDDEN, "insufficient_scope"),
+            ApiError::QuotaExceeded(_) => (StatusCode::FORBIDDEN, "quota_exceeded"),
             ApiError::Csrf => (StatusCode::FORBIDDEN, "csrf_failed"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),

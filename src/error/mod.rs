@@ -27,6 +27,7 @@ impl From<DiagramError> for ApiError {
             DiagramError::Stale(current) => ApiError::PreconditionFailed {
                 current: current.version,
             },
+            DiagramError::QuotaExceeded(message) => ApiError::QuotaExceeded(message),
             DiagramError::Render(e) => ApiError::Render(e),
             DiagramError::Store(e) => ApiError::Internal(e.to_string()),
         }
@@ -53,6 +54,7 @@ pub fn refusal_status(e: &DiagramError) -> Option<StatusCode> {
             Some(StatusCode::UNPROCESSABLE_ENTITY)
         }
         DiagramError::Stale(_) => Some(StatusCode::CONFLICT),
+        DiagramError::QuotaExceeded(_) => Some(StatusCode::FORBIDDEN),
         DiagramError::NotFound | DiagramError::Render(_) | DiagramError::Store(_) => None,
     }
 }

@@ -41,6 +41,10 @@ pub struct IndexPage {
     next: Option<String>,
     first_page: bool,
     deleted: bool,
+    /// Days after their last change that a guest's diagrams are deleted, when they are.
+    purge_days: Option<u64>,
+    /// "3 of 50 diagrams, 12 KiB of 5.0 MiB", when a limit applies.
+    usage: Option<String>,
 }
 
 /// The list page's query: `?cursor=` and `?deleted` (after a delete, to say so).
@@ -58,7 +62,9 @@ pub async fn index(
 ) -> AppResult<IndexPage> {
     let cursor = query.cursor.as_deref().and_then(Cursor::decode);
     let first_page = cursor.is_none();
-    let page = diagrams::list(&state, &visitor.owner(), cursor, PAGE_SIZE).await?;
+    let owner = visitor.owner();
+    let page = diagrams::list(&state, &owner, cursor, PAGE_SIZE).await?;
+    let (used, quota) = diagrams::usage(&state, &owner).await?;
     let now = state.clock.now();
     Ok(IndexPage {
         page: Page::new(&visitor, &state),
@@ -76,7 +82,30 @@ pub async fn index(
         next: page.next.map(|c| c.encode()),
         first_page,
         deleted: query.deleted.is_some(),
+        purge_days: state
+            .config
+            .guest_purge_after
+            .filter(|_| visitor.user.is_none())
+            .map(|after| after.as_secs() / 86_400),
+        usage: usage_line(used, quota),
     })
+}
+
+/// What the owner keeps against each limit that applies, e.g. "3 of 50 diagrams · 12 KiB of
+/// 5.0 MiB"; None without limits.
+fn usage_line(used: diagrams::Usage, quota: diagrams::Quota) -> Option<String> {
+    let mut parts = Vec::new();
+    if quota.diagrams > 0 {
+        parts.push(format!("{} of {} diagrams", used.diagrams, quota.diagrams));
+    }
+    if quota.bytes > 0 {
+        parts.push(format!(
+            "{} of {} storage",
+            diagrams::human_bytes(used.bytes),
+            diagrams::human_bytes(quota.bytes)
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
 /// `POST /d`: a new diagram from the example, then its editor.
@@ -223,7 +252,7 @@ pub async fn save(
         return Err(refused.into());
     };
     match refused {
-        DiagramError::Invalid(message) => {
+        DiagramError::Invalid(message) | DiagramError::QuotaExceeded(message) => {
             // Nothing is lost: the page comes back with exactly what was typed.
             let current = diagrams::get(&state, &visitor.owner(), &id).await?;
             let mut page = editor_page(&state, &visitor, &base, &current, None).await;
@@ -356,6 +385,18 @@ pub async fn delete(
 ) -> AppResult<Redirect> {
     diagrams::trash(&state, &visitor.owner(), &DiagramId::parse(&id)?, None).await?;
     Ok(Redirect::to("/?deleted=1"))
+}
+
+/// `POST /d/{id}/purge`: deleted for good from the trash (its storage is free at once), then
+/// the trash.
+pub async fn purge(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(id): Path<String>,
+    CsrfForm(Empty {}): CsrfForm<Empty>,
+) -> AppResult<Redirect> {
+    diagrams::delete_for_good(&state, &visitor.owner(), &DiagramId::parse(&id)?).await?;
+    Ok(Redirect::to("/trash"))
 }
 
 /// `POST /d/{id}/restore`: out of the trash, then its editor.

@@ -13,7 +13,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::assets;
-use crate::auth::Visitor;
+use crate::auth::visitor::SignInRequired;
+use crate::auth::{SignedIn, Visitor};
 use crate::db::UnixTime;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -44,7 +45,7 @@ impl Page {
 
 /// The page routes; sign-in, sign-up and settings exist only with accounts on (else 404).
 pub fn router(state: &AppState) -> Router<AppState> {
-    let mut router = Router::new()
+    let mut editing = Router::new()
         .route("/", get(diagrams::index))
         .route("/d", post(diagrams::create))
         .route("/d/{id}", get(diagrams::editor).post(diagrams::save))
@@ -63,7 +64,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
             post(diagrams::restore_revision),
         )
         .route("/trash", get(diagrams::trash))
-        .route("/preview", post(diagrams::preview))
+        .route("/d/{id}/purge", post(diagrams::purge))
+        .route("/preview", post(diagrams::preview));
+    if state.config.accounts && !state.config.guests {
+        editing = editing.route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            signed_in_only,
+        ));
+    }
+    let mut router = editing
         .route("/s/{share_id}", get(share::page))
         .route("/s/{share_id}/image.svg", get(share::image))
         .route("/static/{file}", get(static_file));
@@ -85,6 +94,18 @@ pub fn router(state: &AppState) -> Router<AppState> {
             );
     }
     router
+}
+
+/// With guests off, the editor is for accounts: anyone else is sent to sign in.
+async fn signed_in_only(
+    signed_in: Result<SignedIn, SignInRequired>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match signed_in {
+        Ok(_) => next.run(request).await,
+        Err(refused) => refused.into_response(),
+    }
 }
 
 /// An embedded asset by its content-hashed name, cached for a year (the name changes with

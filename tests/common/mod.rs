@@ -193,7 +193,12 @@ impl Browser {
 
     /// The CSRF token of this browser, read from a page as a person's browser would.
     pub async fn csrf(&self) -> String {
-        self.get("/").await.csrf()
+        let page = self.get("/").await;
+        match &page.location {
+            // A server that asks visitors to sign in first (guests off).
+            Some(to) if page.status.is_redirection() => self.get(to).await.csrf(),
+            _ => page.csrf(),
+        }
     }
 
     /// Posts a form with this browser's CSRF token added.
