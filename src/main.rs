@@ -104,9 +104,11 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 fn serve(args: &ServeArgs) -> ExitCode {
     init_logs();
     if args.guests == Guests::Off && args.accounts == Accounts::Off {
-        return fail(
-            "REEF_GUESTS=off needs REEF_ACCOUNTS=on: with accounts off, guests are the only editors.",
+        // A bad combination of settings, like a bad value: one line and exit code 2.
+        eprintln!(
+            "reef: REEF_GUESTS=off needs REEF_ACCOUNTS=on: with accounts off, guests are the only editors."
         );
+        return ExitCode::from(2);
     }
     let config = Config::from(args);
     let db = match Db::open(&config.data_dir) {

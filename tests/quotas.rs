@@ -225,7 +225,7 @@ async fn guests_off_needs_accounts_on() {
         .env("REEF_DATA", dir.path())
         .output()
         .unwrap();
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("REEF_GUESTS=off needs REEF_ACCOUNTS=on"),
