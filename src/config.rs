@@ -163,10 +163,11 @@ fn parse_public_url(raw: &str) -> Result<String, String> {
     if (trimmed.starts_with("http://") || trimmed.starts_with("https://"))
         && trimmed.len() > "https://".len()
         && !trimmed.contains(char::is_whitespace)
+        && !trimmed.contains(['?', '#'])
     {
         Ok(trimmed.to_owned())
     } else {
-        Err("must be an absolute http:// or https:// URL".to_owned())
+        Err("must be an absolute http:// or https:// URL without a query or fragment, such as https://reef.example.net or https://example.net/reef/".to_owned())
     }
 }
 
@@ -265,6 +266,16 @@ impl Config {
             user_quota: Quota::UNLIMITED,
             setup_code: None,
         }
+    }
+
+    /// The public URL's path without a trailing slash: `""` when Reef is reached at a host's
+    /// root (or no public URL is set), `"/reef"` for `https://host/reef/`.
+    pub fn public_path(&self) -> &str {
+        self.public_url
+            .as_deref()
+            .and_then(|url| url.split_once("://"))
+            .and_then(|(_, rest)| rest.find('/').map(|at| &rest[at..]))
+            .unwrap_or("")
     }
 
     /// `reef.db` inside [`Config::data_dir`].

@@ -60,7 +60,7 @@ pub fn app(state: AppState) -> Router {
     let header = |name: HeaderName, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
-    web::router(&state)
+    let routes = web::router(&state)
         .nest("/api", api::router(&state))
         .merge(mcp::router(&state))
         .route("/healthz", get(healthz))
@@ -84,7 +84,14 @@ pub fn app(state: AppState) -> Router {
                 tracing::info_span!("request", method = %req.method(), path = %path)
             }),
         )
-        .with_state(state)
+        .with_state(state.clone());
+    // Outside the router, so the public path comes off before routing.
+    Router::new()
+        .fallback_service(routes)
+        .layer(axum::middleware::from_fn_with_state(
+            state.config.clone(),
+            http::public_path::under_public_path,
+        ))
 }
 
 async fn healthz(State(db): State<db::Db>) -> impl IntoResponse {

@@ -61,7 +61,7 @@
   function render() {
     if (inflight) inflight.abort();
     inflight = new AbortController();
-    fetch("/preview", {
+    fetch(form.getAttribute("data-preview") || "/preview", {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
       body: JSON.stringify({ source: source.value }),

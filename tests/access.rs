@@ -87,6 +87,7 @@ POST   /d/{id}                            403c  404   404   403c  403c  403c  40
 GET    /d/{id}/image.svg                  404   404   404   404   404   404   404   404   200   200
 POST   /d/{id}/delete                     403c  404   404   403c  403c  403c  403c  403c  303   403c
 POST   /d/{id}/restore                    403c  404   404   403c  403c  403c  403c  403c  303   403c
+POST   /d/{id}/purge                      403c  404   404   403c  403c  403c  403c  403c  303   403c
 POST   /d/{id}/share                      403c  404   404   403c  403c  403c  403c  403c  303   403c
 GET    /d/{id}/revisions                  404   404   404   404   404   404   404   404   200   200
 GET    /d/{id}/revisions/{version}        404   404   404   404   404   404   404   404   200   200
@@ -144,6 +145,7 @@ POST   /d/{id}                            403c  404   403c  303
 GET    /d/{id}/image.svg                  404   404   404   200
 POST   /d/{id}/delete                     403c  404   403c  303
 POST   /d/{id}/restore                    403c  404   403c  303
+POST   /d/{id}/purge                      403c  404   403c  303
 POST   /d/{id}/share                      403c  404   403c  303
 GET    /d/{id}/revisions                  404   404   404   200
 GET    /d/{id}/revisions/{version}        404   404   404   200
@@ -472,17 +474,23 @@ impl World {
         }
     }
 
-    /// Puts the owner's diagram back: live (or in the trash for a restore route), shared at
+    /// Puts the owner's diagram back (made again after a purge): live, or in the trash for a
+    /// restore or purge route; shared at
     /// [`SHARE`].
     fn reset(&self, path: &str) {
         let owner = Owner::User(self.owner);
         let conn = self.server.state.db.conn().unwrap();
+        let now = self.server.state.clock.now();
+        if db::get(&conn, &owner, &self.diagram).unwrap().is_none() {
+            // Deleted for good by the route before: the same diagram again.
+            db::create(&conn, &owner, &self.diagram, "Owned", FLOW, now).unwrap();
+        }
         db::restore(&conn, &owner, &self.diagram).unwrap();
         db::set_share(&conn, &owner, &self.diagram, Some(SHARE))
             .unwrap()
             .unwrap();
-        if path.ends_with("{id}/restore") {
-            db::trash_one(&conn, &owner, &self.diagram, self.server.state.clock.now()).unwrap();
+        if path.ends_with("{id}/restore") || path.ends_with("{id}/purge") {
+            db::trash_one(&conn, &owner, &self.diagram, now).unwrap();
         }
     }
 
@@ -831,12 +839,16 @@ async fn with_accounts_off_account_routes_are_gone_and_bearer_tokens_get_401() {
         for creds in &columns {
             {
                 let conn = server.state.db.conn().unwrap();
+                let now = server.state.clock.now();
+                if db::get(&conn, &owner_id, &diagram).unwrap().is_none() {
+                    db::create(&conn, &owner_id, &diagram, "Owned", FLOW, now).unwrap();
+                }
                 db::restore(&conn, &owner_id, &diagram).unwrap();
                 db::set_share(&conn, &owner_id, &diagram, Some(SHARE))
                     .unwrap()
                     .unwrap();
-                if route.1.ends_with("{id}/restore") {
-                    db::trash_one(&conn, &owner_id, &diagram, server.state.clock.now()).unwrap();
+                if route.1.ends_with("{id}/restore") || route.1.ends_with("{id}/purge") {
+                    db::trash_one(&conn, &owner_id, &diagram, now).unwrap();
                 }
             }
             observed.push(call(&target, &doc, &route.0, &route.1, creds).await);

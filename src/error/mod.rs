@@ -7,7 +7,7 @@ mod api;
 mod page;
 
 pub use api::{ApiError, ApiResult, CODES, ErrorBody, envelope, envelope_value};
-pub use page::{AppError, AppResult};
+pub use page::{AppError, AppResult, links_under};
 
 use axum::http::StatusCode;
 

@@ -65,13 +65,30 @@ impl From<DbError> for AppError {
     }
 }
 
+tokio::task_local! {
+    /// The public URL's path of the request being answered (see [`links_under`]).
+    static PUBLIC_PATH: std::sync::Arc<str>;
+}
+
+/// Answers a request (`answer`) with error pages whose links and stylesheet start with
+/// `public_path` (`"/reef"` when Reef is hosted under a sub-path): an [`AppError`] becomes a
+/// page where no configuration is at hand. Outside such a scope the links start at `/`.
+pub async fn links_under<F: std::future::Future>(
+    public_path: std::sync::Arc<str>,
+    answer: F,
+) -> F::Output {
+    PUBLIC_PATH.scope(public_path, answer).await
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     status: u16,
     heading: &'a str,
     message: &'a str,
-    css: &'static str,
+    css: &'a str,
+    /// The public URL's path, for the page's links.
+    root: &'a str,
 }
 
 impl AppError {
@@ -129,11 +146,18 @@ impl IntoResponse for AppError {
             tracing::error!(%detail, "request failed");
         }
         let (status, heading, message) = self.parts();
+        // Error pages are built where no configuration is at hand: the public path comes
+        // from the request being answered.
+        let root = PUBLIC_PATH
+            .try_with(std::sync::Arc::clone)
+            .unwrap_or_else(|_| std::sync::Arc::from(""));
+        let css = format!("{root}{}", crate::assets::url("style.css"));
         let page = ErrorPage {
             status: status.as_u16(),
             heading,
             message: &message,
-            css: crate::assets::url("style.css"),
+            css: &css,
+            root: &root,
         };
         let mut response = match page.render() {
             Ok(body) => (status, Html(body)).into_response(),

@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod forwarded;
+pub mod public_path;
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;

@@ -25,8 +25,11 @@ pub struct Page {
     pub accounts: bool,
     pub can_sign_up: bool,
     pub csrf: String,
-    pub css: &'static str,
-    pub js: &'static str,
+    /// The public URL's path (`""`, or `"/reef"` under a sub-path): every link starts with it.
+    pub root: String,
+    /// The stylesheet's and script's URLs, under `root`.
+    pub css: String,
+    pub js: String,
 }
 
 impl Page {
@@ -37,8 +40,9 @@ impl Page {
             accounts: state.config.accounts,
             can_sign_up: state.config.accounts && state.config.open_signups,
             csrf: visitor.csrf.clone(),
-            css: assets::url("style.css"),
-            js: assets::url("app.js"),
+            root: state.config.public_path().to_owned(),
+            css: format!("{}{}", state.config.public_path(), assets::url("style.css")),
+            js: format!("{}{}", state.config.public_path(), assets::url("app.js")),
         }
     }
 }
@@ -66,7 +70,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/trash", get(diagrams::trash))
         .route("/d/{id}/purge", post(diagrams::purge))
         .route("/preview", post(diagrams::preview));
-    if state.config.accounts && !state.config.guests {
+    // Guests are off only with accounts on (the command line refuses the other way).
+    if !state.config.guests {
         editing = editing.route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             signed_in_only,

@@ -17,7 +17,9 @@ use crate::state::AppState;
 #[derive(Template, WebTemplate)]
 #[template(path = "share.html")]
 pub struct SharePage {
-    css: &'static str,
+    css: String,
+    /// The public URL's path, for the image's URL.
+    root: String,
     share_id: String,
     title: String,
     source: String,
@@ -32,8 +34,10 @@ pub async fn page(
     Path(share_id): Path<String>,
 ) -> AppResult<Response> {
     let d = diagrams::shared(&state, &share_id).await?;
+    let root = state.config.public_path().to_owned();
     let page = SharePage {
-        css: assets::url("style.css"),
+        css: format!("{root}{}", assets::url("style.css")),
+        root,
         share_id,
         title: d.title,
         source: d.source,
