@@ -505,3 +505,97 @@ pub fn svg_is_inert(svg: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A reverse proxy that publishes Reef under `/reef` on its own port, the way nginx's
+/// `location /reef/ { proxy_pass … }` does: only paths under `/reef` reach Reef (with the
+/// prefix passed on, or stripped like `proxy_pass http://reef:8080/;`), anything else is 404,
+/// so a URL Reef emits without the prefix breaks as it would in production.
+pub struct SubPathProxy {
+    /// `http://127.0.0.1:PORT`, the origin browsers see.
+    pub origin: String,
+    listener: Option<tokio::net::TcpListener>,
+}
+
+impl SubPathProxy {
+    /// Binds the proxy's port first, so Reef can be told its public URL
+    /// ([`SubPathProxy::public_url`]) before it starts.
+    pub async fn bind() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        Self {
+            origin,
+            listener: Some(listener),
+        }
+    }
+
+    /// The public URL to give Reef: `http://127.0.0.1:PORT/reef/`.
+    pub fn public_url(&self) -> String {
+        format!("{}/reef/", self.origin)
+    }
+
+    /// Where the browser starts: `http://127.0.0.1:PORT/reef`.
+    pub fn base(&self) -> String {
+        format!("{}/reef", self.origin)
+    }
+
+    /// Starts forwarding to `upstream` (Reef's own `http://127.0.0.1:PORT`).
+    pub fn forward_to(&mut self, upstream: &str, strip: bool) {
+        let listener = self.listener.take().expect("forwarding already");
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let upstream = upstream.to_owned();
+        let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+            let (client, upstream) = (client.clone(), upstream.clone());
+            async move { forward(&client, &upstream, strip, request).await }
+        });
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+    }
+}
+
+async fn forward(
+    client: &reqwest::Client,
+    upstream: &str,
+    strip: bool,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let Some(rest) = path.strip_prefix("/reef") else {
+        return (StatusCode::NOT_FOUND, "not under /reef").into_response();
+    };
+    if !(rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')) {
+        return (StatusCode::NOT_FOUND, "not under /reef").into_response();
+    }
+    let target = match (strip, rest) {
+        (false, _) => format!("{upstream}{path}"),
+        (true, "") => format!("{upstream}/"),
+        (true, _) if rest.starts_with('?') => format!("{upstream}/{rest}"),
+        (true, _) => format!("{upstream}{rest}"),
+    };
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let mut outgoing = client.request(parts.method, target).body(body);
+    for (name, value) in &parts.headers {
+        if name != reqwest::header::HOST {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    let reply = outgoing.send().await.unwrap();
+    let mut response = axum::response::Response::builder().status(reply.status());
+    for (name, value) in reply.headers() {
+        if name != reqwest::header::TRANSFER_ENCODING && name != reqwest::header::CONTENT_LENGTH {
+            response = response.header(name, value);
+        }
+    }
+    response
+        .body(axum::body::Body::from(reply.bytes().await.unwrap()))
+        .unwrap()
+}

@@ -244,6 +244,8 @@ pub enum Js {
 /// One test's world: its Reef server, its ChromeDriver and its screenshot folder.
 pub struct E2e {
     pub reef: Reef,
+    /// Where browsers start when Reef is published under a sub-path behind a proxy.
+    front: Option<String>,
     artifacts: Arc<Artifacts>,
     // Dropped last: the browsers' Chromium processes are its children.
     driver: Driver,
@@ -257,6 +259,25 @@ impl E2e {
         let driver = Driver::start(&artifacts).await;
         Self {
             reef,
+            front: None,
+            artifacts,
+            driver,
+        }
+    }
+
+    /// Starts Reef published at `http://127.0.0.1:PORT/reef/` behind a reverse proxy that
+    /// forwards only `/reef/…` (see `SubPathProxy`); browsers start there, so their paths
+    /// begin with `/reef`.
+    pub async fn start_under_sub_path(test: &str) -> Self {
+        let artifacts = Arc::new(Artifacts::new(test));
+        let mut proxy = crate::common::SubPathProxy::bind().await;
+        let public_url = proxy.public_url();
+        let reef = Reef::start(&["--public-url", &public_url], &artifacts);
+        proxy.forward_to(&reef.base, false);
+        let driver = Driver::start(&artifacts).await;
+        Self {
+            reef,
+            front: Some(proxy.base()),
             artifacts,
             driver,
         }
@@ -306,7 +327,7 @@ impl E2e {
         let browser = Browser {
             client,
             label: label.to_owned(),
-            base: self.reef.base.clone(),
+            base: self.front.clone().unwrap_or_else(|| self.reef.base.clone()),
             driver_url: self.driver.url.clone(),
             session,
             artifacts: self.artifacts.clone(),

@@ -16,5 +16,6 @@ mod fonts;
 mod harness;
 mod no_script;
 mod sharing;
+mod sub_path;
 mod tokens;
 mod xss;
