@@ -198,10 +198,10 @@ async fn main() {
     };
     let db_ids: Vec<String> = (0..clients).map(|c| format!("dbbench{c}")).collect();
     {
-        let mut conn = db.conn().unwrap();
+        let conn = db.conn().unwrap();
         for id in &db_ids {
             diagrams::create(
-                &mut conn,
+                &conn,
                 &Owner::User(user),
                 id,
                 "bench",

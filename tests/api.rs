@@ -717,3 +717,89 @@ async fn a_hopeless_body_is_refused_before_the_version_is_checked() {
     .await
     .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
 }
+
+#[tokio::test]
+async fn mermaid_text_uploads_are_taken_under_any_text_type_and_mislabelled_json_gets_a_hint() {
+    let (_server, api) = setup().await;
+    let id = api.create("x", FLOW).await;
+    // HTTPie labels .mmd files with the type Debian's MIME table gives them.
+    for (n, media) in [
+        "application/vnd.chipnuts.karaoke-mmd",
+        "text/x-mermaid",
+        "text/markdown; charset=utf-8",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let source = format!("flowchart LR\n  upload{n} --> done\n");
+        let put = Api::send(
+            api.request(Method::PUT, &format!("/api/diagrams/{id}"))
+                .header("content-type", media)
+                .body(source.clone()),
+        )
+        .await;
+        assert_eq!(put.status, StatusCode::OK, "{media}: {}", put.text());
+        assert_eq!(put.json()["source"], source, "{media}");
+    }
+    let rendered = Api::send(
+        api.request(Method::POST, "/api/render")
+            .header("content-type", "application/vnd.chipnuts.karaoke-mmd")
+            .body(FLOW),
+    )
+    .await;
+    assert_eq!(rendered.status, StatusCode::OK, "{}", rendered.text());
+
+    // Mermaid text sent as JSON: the error says what to send instead.
+    let mislabelled = Api::send(
+        api.request(Method::PUT, &format!("/api/diagrams/{id}"))
+            .header("content-type", "application/json")
+            .body(FLOW),
+    )
+    .await;
+    mislabelled.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
+    let message = mislabelled.json()["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("is Mermaid text: send it with Content-Type: text/plain"),
+        "{message}"
+    );
+    let create = Api::send(
+        api.request(Method::POST, "/api/diagrams")
+            .header("content-type", "application/json")
+            .body(FLOW),
+    )
+    .await;
+    create.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
+    assert!(
+        create.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("PUT the text")
+    );
+    // Broken JSON that is not Mermaid keeps the parser's own explanation.
+    let broken = Api::send(
+        api.request(Method::PUT, &format!("/api/diagrams/{id}"))
+            .header("content-type", "application/json")
+            .body("{\"source\": "),
+    )
+    .await;
+    assert!(
+        broken.json()["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The body is not valid JSON")
+    );
+    // A type that is neither still gets 415, with the hint when the body is Mermaid.
+    let xml = Api::send(
+        api.request(Method::PUT, &format!("/api/diagrams/{id}"))
+            .header("content-type", "application/xml")
+            .body(FLOW),
+    )
+    .await;
+    xml.assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    assert!(
+        xml.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("looks like Mermaid text")
+    );
+}

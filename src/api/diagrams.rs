@@ -280,9 +280,9 @@ async fn write(
 
 /// Replace a diagram
 ///
-/// Send `{title, source}` as JSON, or the raw Mermaid text (`curl -T file.mmd`, any of
-/// `text/plain`, `text/vnd.mermaid`, `application/octet-stream` or no Content-Type), which
-/// replaces the source and keeps the title.
+/// Send `{title, source}` as JSON, or the raw Mermaid text (`curl -T file.mmd`, any `text/*`
+/// type, `application/octet-stream`, HTTPie's `application/vnd.chipnuts.karaoke-mmd` for
+/// `.mmd` files, or no Content-Type), which replaces the source and keeps the title.
 #[utoipa::path(
     put,
     path = "/diagrams/{id}",

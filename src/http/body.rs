@@ -105,12 +105,84 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             }
         }
         let bytes = bytes(req, state).await?;
-        parse_json(&bytes).map(ApiJson)
+        parse_labelled_json(&bytes, false).map(ApiJson)
     }
 }
 
-/// A body that is either JSON (`T`) or raw Mermaid text (`text/plain`, or curl's `-T`
-/// default of no/`application/octet-stream` type).
+/// Whether `bytes` look like Mermaid text rather than JSON: they begin (after blank space) with
+/// front matter (`---`), a comment or directive (`%%`), or one of Mermaid's diagram keywords.
+fn looks_like_mermaid(bytes: &[u8]) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "flowchart",
+        "graph",
+        "sequenceDiagram",
+        "classDiagram",
+        "stateDiagram",
+        "erDiagram",
+        "journey",
+        "gantt",
+        "pie",
+        "quadrantChart",
+        "requirementDiagram",
+        "gitGraph",
+        "C4Context",
+        "C4Container",
+        "C4Component",
+        "C4Dynamic",
+        "C4Deployment",
+        "mindmap",
+        "timeline",
+        "zenuml",
+        "sankey",
+        "xychart",
+        "block",
+        "packet",
+        "kanban",
+        "architecture",
+        "radar",
+        "treemap",
+    ];
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]);
+    let text = text.trim_start_matches('\u{FEFF}').trim_start();
+    text.starts_with("---")
+        || text.starts_with("%%")
+        || KEYWORDS.iter().any(|k| {
+            text.strip_prefix(k)
+                .is_some_and(|rest| rest.is_empty() || !rest.starts_with(char::is_alphabetic))
+        })
+}
+
+/// [`parse_json`], with a hint when the body labelled JSON is Mermaid text instead.
+fn parse_labelled_json<T: DeserializeOwned>(
+    bytes: &[u8],
+    text_allowed: bool,
+) -> Result<T, ApiError> {
+    parse_json(bytes).map_err(|e| match e {
+        ApiError::Invalid {
+            code: "invalid_json", ..
+        } if looks_like_mermaid(bytes) => ApiError::Invalid {
+            code: "invalid_json",
+            message: if text_allowed {
+                "The body is labelled application/json but is Mermaid text: send it with Content-Type: text/plain, or as JSON {\"source\": \"…\"}.".into()
+            } else {
+                "The body is labelled application/json but is Mermaid text: send JSON {\"title\": \"…\", \"source\": \"…\"}, or create the diagram and then PUT the text with Content-Type: text/plain.".into()
+            },
+        },
+        other => other,
+    })
+}
+
+/// Media types taken as Mermaid text: any `text/*` (`text/plain`, `text/vnd.mermaid`,
+/// `text/x-mermaid`), curl `-T`'s `application/octet-stream`, and the type Debian's MIME table
+/// (and so HTTPie) gives `.mmd` files, `application/vnd.chipnuts.karaoke-mmd`.
+fn is_mermaid_text(media: &str) -> bool {
+    media.starts_with("text/")
+        || media == "application/octet-stream"
+        || media == "application/vnd.chipnuts.karaoke-mmd"
+}
+
+/// A body that is either JSON (`T`) or raw Mermaid text (see [`is_mermaid_text`]; no
+/// `Content-Type` at all counts as text too).
 pub enum JsonOrText<T> {
     Json(T),
     Text(String),
@@ -123,19 +195,62 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonOrText<T> {
         let media = media_type(&req)?;
         let bytes = bytes(req, state).await?;
         match media.as_deref() {
-            Some("application/json") => parse_json(&bytes).map(JsonOrText::Json),
-            Some("text/plain")
-            | Some("text/vnd.mermaid")
-            | Some("application/octet-stream")
-            | None => String::from_utf8(bytes.to_vec())
-                .map(JsonOrText::Text)
-                .map_err(|_| ApiError::Invalid {
-                    code: "invalid_utf8",
-                    message: "The body is not valid UTF-8 text.".into(),
-                }),
+            Some("application/json") => parse_labelled_json(&bytes, true).map(JsonOrText::Json),
+            Some(text) if is_mermaid_text(text) => text_body(&bytes),
+            None => text_body(&bytes),
             Some(other) => Err(ApiError::UnsupportedMediaType(format!(
-                "Send application/json or text/plain (got {other})."
+                "Send application/json or text/plain (got {other}){}.",
+                if looks_like_mermaid(&bytes) {
+                    "; the body looks like Mermaid text: send it with Content-Type: text/plain"
+                } else {
+                    ""
+                }
             ))),
         }
+    }
+}
+
+fn text_body<T>(bytes: &[u8]) -> Result<JsonOrText<T>, ApiError> {
+    String::from_utf8(bytes.to_vec())
+        .map(JsonOrText::Text)
+        .map_err(|_| ApiError::Invalid {
+            code: "invalid_utf8",
+            message: "The body is not valid UTF-8 text.".into(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_mermaid_text, looks_like_mermaid};
+
+    #[test]
+    fn mermaid_text_is_told_from_json() {
+        for text in [
+            "flowchart LR\n a --> b",
+            "  graph TD;",
+            "\u{FEFF}sequenceDiagram\n",
+            "---\ntitle: x\n---\nflowchart LR",
+            "%%{init: {}}%%\ngraph LR",
+            "xychart-beta\n",
+            "pie",
+        ] {
+            assert!(looks_like_mermaid(text.as_bytes()), "{text:?}");
+        }
+        for json in [
+            "{\"source\": \"graph\"}",
+            "[1]",
+            "graphite",
+            "\"flowchart\"",
+        ] {
+            assert!(!looks_like_mermaid(json.as_bytes()), "{json:?}");
+        }
+        for media in [
+            "text/plain",
+            "text/x-mermaid",
+            "application/vnd.chipnuts.karaoke-mmd",
+        ] {
+            assert!(is_mermaid_text(media));
+        }
+        assert!(!is_mermaid_text("application/xml"));
     }
 }
