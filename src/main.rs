@@ -32,15 +32,15 @@ pub enum Command {
     /// Manage accounts from the shell.
     #[command(subcommand)]
     User(UserCommand),
-    /// Exit 0 when the server at --url answers /healthz with 200 (for container health checks).
+    /// Exit 0 when the server answers /healthz with 200 (for container health checks): the
+    /// one at --url, else the one listening on --bind, asked on loopback.
     Healthcheck {
-        /// Base URL of the server to check.
-        #[arg(
-            long,
-            env = "REEF_HEALTHCHECK_URL",
-            default_value = "http://127.0.0.1:8080"
-        )]
-        url: String,
+        /// Base URL of the server to check (default: loopback at the port of --bind).
+        #[arg(long, env = "REEF_HEALTHCHECK_URL")]
+        url: Option<String>,
+        /// The address the server was told to listen on, as `reef serve` reads it.
+        #[arg(long, env = "REEF_BIND", default_value = "0.0.0.0:8080")]
+        bind: std::net::SocketAddr,
     },
     /// Write a consistent copy of the database to FILE while Reef keeps running.
     Backup {
@@ -82,7 +82,9 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(&args),
         None => serve(&cli.serve),
         Some(Command::User(cmd)) => user(cmd),
-        Some(Command::Healthcheck { url }) => healthcheck(&url),
+        Some(Command::Healthcheck { url, bind }) => {
+            healthcheck(&url.unwrap_or_else(|| loopback_url(bind)))
+        }
         Some(Command::Backup { file, data }) => backup(&file, &data.dir),
         Some(Command::Client(cmd)) => reef::client::run(cmd),
     }
@@ -226,6 +228,18 @@ fn backup(file: &std::path::Path, data_dir: &std::path::Path) -> ExitCode {
         }
         Err(e) => fail(e),
     }
+}
+
+/// Where a server listening on `bind` answers on this machine: the same address, or loopback
+/// when it listens on every address (`0.0.0.0`, `::`).
+fn loopback_url(bind: std::net::SocketAddr) -> String {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+    let ip = match bind.ip() {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, bind.port()))
 }
 
 /// A dependency-free HTTP/1.0 GET of /healthz, so the container image needs no curl.

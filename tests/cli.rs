@@ -207,6 +207,46 @@ fn the_binary_serves_answers_health_checks_and_stops_on_sigterm() {
 }
 
 #[test]
+fn the_health_check_asks_the_port_reef_binds_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = reef()
+        .env("REEF_BIND", format!("0.0.0.0:{port}"))
+        .env("REEF_DATA", dir.path())
+        .env("REEF_ACCOUNTS", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    common::listening_url(&mut child);
+    for bind in [format!("0.0.0.0:{port}"), format!("127.0.0.1:{port}")] {
+        let health = reef()
+            .arg("healthcheck")
+            .env("REEF_BIND", &bind)
+            .output()
+            .unwrap();
+        assert!(
+            health.status.success(),
+            "REEF_BIND={bind}: {}",
+            String::from_utf8_lossy(&health.stderr)
+        );
+    }
+    // The explicit URL still wins over the bind address.
+    let elsewhere = reef()
+        .arg("healthcheck")
+        .env("REEF_BIND", format!("0.0.0.0:{port}"))
+        .env("REEF_HEALTHCHECK_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert!(!elsewhere.status.success());
+    common::stop_gracefully(&mut child);
+}
+
+#[test]
 fn a_database_from_an_older_reef_upgrades_in_place() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("reef.db");
