@@ -31,6 +31,7 @@ fn is_api(path: &str) -> bool {
 /// nothing can be smuggled behind it.)
 pub async fn requests(State(config): State<Arc<Config>>, request: Request, next: Next) -> Response {
     let api = is_api(request.uri().path());
+    let mcp = request.uri().path() == "/mcp";
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -49,7 +50,59 @@ pub async fn requests(State(config): State<Arc<Config>>, request: Request, next:
         // Whatever the handler made of the failed read, the truth is that the client was slow.
         return close(refuse(api, StatusCode::REQUEST_TIMEOUT));
     }
+    if mcp {
+        return explained(response).await;
+    }
     with_body(api, response)
+}
+
+/// The envelope's code for a client error status the MCP transport answers with.
+fn transport_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_ACCEPTABLE => "not_acceptable",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
+        _ => "bad_request",
+    }
+}
+
+/// A plain-text client error from the MCP transport (a missing or wrong `Accept`, an
+/// unsupported `MCP-Protocol-Version`) in the envelope, with the transport's own sentence as
+/// the message and a code that matches the status. Anything else as [`with_body`] makes it.
+async fn explained(response: Response) -> Response {
+    let status = response.status();
+    // rmcp's refusals are bare text, without a Content-Type.
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !status.is_client_error() || !plain || status == StatusCode::PAYLOAD_TOO_LARGE {
+        return with_body(true, response);
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let text = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    let Some(text) = text else {
+        return refuse(true, status);
+    };
+    let sentence = if text.ends_with('.') {
+        text
+    } else {
+        format!("{text}.")
+    };
+    let mut answer = crate::error::envelope(status, transport_code(status), Some(&sentence), &[]);
+    if let Some(allow) = allow {
+        answer.headers_mut().insert(header::ALLOW, allow);
+    }
+    answer
 }
 
 /// The error answer for `status`: the envelope under `/api` and `/mcp`, a page elsewhere.

@@ -72,7 +72,10 @@ fn the_dockerfile_matches_the_binary() {
         .unwrap();
     let hc = String::from_utf8(hc.stdout).unwrap();
     // Without a URL it asks loopback at REEF_BIND's port, whatever port that is.
-    assert!(hc.contains("REEF_BIND") && hc.contains("0.0.0.0:8080"), "{hc}");
+    assert!(
+        hc.contains("REEF_BIND") && hc.contains("0.0.0.0:8080"),
+        "{hc}"
+    );
 
     let ignore =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.dockerignore")).unwrap();

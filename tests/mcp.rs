@@ -691,3 +691,48 @@ async fn the_readme_client_configuration_connects() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn transport_refusals_say_what_is_wrong_with_a_code_that_matches_the_status() {
+    let (server, _b, mcp, _api) = setup().await;
+    mcp.initialize().await;
+    let auth = mcp.authorization.clone().unwrap();
+    let list = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    let post = |accept: Option<&str>, version: &str| {
+        let mut request = reqwest::Client::new()
+            .post(server.url("/mcp"))
+            .header("authorization", &auth)
+            .header("content-type", "application/json")
+            .header("mcp-protocol-version", version)
+            .json(&list);
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        request.send()
+    };
+    for (accept, version, status, code) in [
+        (
+            Some("application/json"),
+            PROTOCOL,
+            StatusCode::NOT_ACCEPTABLE,
+            "not_acceptable",
+        ),
+        (None, PROTOCOL, StatusCode::NOT_ACCEPTABLE, "not_acceptable"),
+        (
+            Some("application/json, text/event-stream"),
+            "1999-01-01",
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+    ] {
+        let reply = post(accept, version).await.unwrap();
+        assert_eq!(reply.status(), status, "{accept:?} {version}");
+        let body: Value = reply.json().await.unwrap();
+        assert_eq!(body["error"], code, "{body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(
+            !message.contains("address, query or headers are malformed") && message.len() > 10,
+            "{accept:?} {version}: {message}"
+        );
+    }
+}

@@ -93,7 +93,11 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     (
         "bad_request",
-        "400: the request itself is malformed (a path or query that is not UTF-8, both Content-Length and Transfer-Encoding).",
+        "400: the request itself is malformed (a path or query that is not UTF-8, both Content-Length and Transfer-Encoding; on /mcp, an unsupported MCP-Protocol-Version, named in the message).",
+    ),
+    (
+        "not_acceptable",
+        "406: /mcp only: the Accept header must allow both application/json and text/event-stream.",
     ),
     (
         "request_timeout",
