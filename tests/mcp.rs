@@ -249,6 +249,41 @@ async fn a_read_write_token_sees_every_tool_and_a_read_token_only_the_read_tools
         assert_eq!(tool["inputSchema"]["type"], "object", "{tool}");
         assert!(tool["description"].as_str().unwrap().len() > 20, "{tool}");
     }
+    // Portable schemas (what MCP Inspector's --strict checks): no references, no nullable
+    // type unions, no Rust integer formats; each property still says what it takes.
+    for tool in tools["tools"].as_array().unwrap() {
+        let text = tool["inputSchema"].to_string();
+        for forbidden in [
+            "$ref", "$defs", "\"null\"", "uint", "int32", "int64", "uint8",
+        ] {
+            assert!(!text.contains(forbidden), "{forbidden} in {text}");
+        }
+        for (name, property) in tool["inputSchema"]["properties"].as_object().unwrap() {
+            assert!(
+                property.get("type").is_some_and(Value::is_string)
+                    || property.get("oneOf").is_some(),
+                "{}.{name}: {property}",
+                tool["name"]
+            );
+        }
+    }
+    let render = tools["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "render_diagram")
+        .unwrap();
+    let format = &render["inputSchema"]["properties"]["format"];
+    assert_eq!(
+        format["oneOf"][0]["enum"],
+        json!(["svg", "png"]),
+        "{format}"
+    );
+    let scale = &render["inputSchema"]["properties"]["scale"];
+    assert_eq!(
+        (scale["minimum"].clone(), scale["maximum"].clone()),
+        (json!(1), json!(4))
+    );
     let update = &tools["tools"][3];
     assert_eq!(update["name"], "update_diagram");
     let required = update["inputSchema"]["required"].as_array().unwrap();

@@ -104,7 +104,6 @@ impl ToolName {
     }
 
     fn input_schema(self) -> Result<Arc<JsonObject>, String> {
-        use rmcp::handler::server::common::schema_for_input as schema;
         match self {
             ToolName::ListDiagrams => schema::<ListArgs>(),
             ToolName::GetDiagram => schema::<IdArgs>(),
@@ -131,6 +130,108 @@ impl ToolName {
         )
         .with_annotations(annotations))
     }
+}
+
+/// JSON Schema's own `format` values (2020-12 §7.3); schemars also writes Rust's integer
+/// widths (`uint32`, `int64`), which strict clients reject.
+const STANDARD_FORMATS: &[&str] = &[
+    "date-time",
+    "date",
+    "time",
+    "duration",
+    "email",
+    "idn-email",
+    "hostname",
+    "idn-hostname",
+    "ipv4",
+    "ipv6",
+    "uri",
+    "uri-reference",
+    "iri",
+    "iri-reference",
+    "uuid",
+    "uri-template",
+    "json-pointer",
+    "relative-json-pointer",
+    "regex",
+];
+
+/// A tool's input schema as every MCP client reads it: `$ref`s inlined (no `$defs`), an
+/// optional field typed `T` rather than `[T, "null"]` (leaving it out is how to omit it), and
+/// only standard `format` values. MCP Inspector's `--strict` mode checks exactly these.
+fn schema<T: JsonSchema + std::any::Any>() -> Result<Arc<JsonObject>, String> {
+    let raw = rmcp::handler::server::common::schema_for_input::<T>()?;
+    let mut root = serde_json::Value::Object(raw.as_ref().clone());
+    let defs = root
+        .as_object_mut()
+        .and_then(|o| o.remove("$defs"))
+        .unwrap_or_default();
+    portable(&mut root, &defs, 0)?;
+    match root {
+        serde_json::Value::Object(object) => Ok(Arc::new(object)),
+        _ => Err("the input schema is not an object".into()),
+    }
+}
+
+fn portable(
+    node: &mut serde_json::Value,
+    defs: &serde_json::Value,
+    depth: u8,
+) -> Result<(), String> {
+    use serde_json::Value;
+    if depth > 16 {
+        return Err("the input schema nests too deeply (a recursive type?)".into());
+    }
+    if let Value::Array(items) = node {
+        for item in items {
+            portable(item, defs, depth + 1)?;
+        }
+        return Ok(());
+    }
+    let Value::Object(object) = node else {
+        return Ok(());
+    };
+    // `Option<T>` of a referenced type: `anyOf: [T, {"type": "null"}]` becomes T itself.
+    if let Some(Value::Array(options)) = object.get("anyOf") {
+        let kept: Vec<Value> = options
+            .iter()
+            .filter(|o| o.get("type").and_then(Value::as_str) != Some("null"))
+            .cloned()
+            .collect();
+        if let [Value::Object(only)] = kept.as_slice() {
+            object.remove("anyOf");
+            for (key, value) in only {
+                object.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+        }
+    }
+    if let Some(Value::String(reference)) = object.remove("$ref") {
+        let name = reference.trim_start_matches("#/$defs/");
+        let target = defs
+            .get(name)
+            .and_then(Value::as_object)
+            .ok_or_else(|| format!("the input schema refers to a missing {reference}"))?;
+        for (key, value) in target {
+            object.entry(key.clone()).or_insert_with(|| value.clone());
+        }
+    }
+    if let Some(Value::Array(types)) = object.get("type") {
+        let kept: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+        if let [only] = kept.as_slice() {
+            object.insert("type".into(), only.clone());
+        }
+    }
+    if object
+        .get("format")
+        .and_then(Value::as_str)
+        .is_some_and(|f| !STANDARD_FORMATS.contains(&f))
+    {
+        object.remove("format");
+    }
+    for value in object.values_mut() {
+        portable(value, defs, depth + 1)?;
+    }
+    Ok(())
 }
 
 #[derive(Deserialize, JsonSchema)]
