@@ -32,6 +32,13 @@ pub enum Guests {
     Off,
 }
 
+/// A feature turned `on` or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
+}
+
 /// `--signups open|closed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Signups {
@@ -92,6 +99,14 @@ pub struct ServeArgs {
     /// unlimited.
     #[arg(long, env = "REEF_USER_MAX_MIB", default_value_t = 100)]
     pub user_max_mib: u32,
+    /// Kroki- and mermaid.ink-compatible render URLs (`/mermaid/svg/…`, `/svg/…`, `/img/…`)
+    /// for anyone who can reach Reef: `on` or `off`.
+    #[arg(long, env = "REEF_PUBLIC_RENDER", value_enum, default_value = "off")]
+    pub public_render: Switch,
+    /// Public render URLs allowed per client address per minute (after a burst as large);
+    /// 0 means unlimited.
+    #[arg(long, env = "REEF_PUBLIC_RENDER_PER_MIN", default_value_t = 300)]
+    pub public_render_per_min: u32,
     /// Reverse proxies whose `Forwarded` / `X-Forwarded-For` / `X-Forwarded-Proto` headers
     /// are believed: a comma-separated list of addresses or CIDR ranges, e.g.
     /// `127.0.0.1,10.0.0.0/8`. Empty (the default) believes no one.
@@ -218,6 +233,10 @@ pub struct Config {
     pub guest_purge_after: Option<std::time::Duration>,
     /// What one account may keep.
     pub user_quota: Quota,
+    /// Kroki- and mermaid.ink-compatible render URLs are served.
+    pub public_render: bool,
+    /// Public render URLs per client address per minute; 0 means unlimited.
+    pub public_render_per_min: u32,
     /// A one-time code the first sign-up from the browser must give, when Reef listens
     /// beyond loopback (so whoever reaches a fresh server first cannot take it); printed to
     /// the log at start while no account exists. None on loopback.
@@ -241,6 +260,8 @@ impl From<&ServeArgs> for Config {
             guest_purge_after: (args.guest_purge_days > 0)
                 .then(|| std::time::Duration::from_secs(u64::from(args.guest_purge_days) * 86_400)),
             user_quota: Quota::of(args.user_max_diagrams, args.user_max_mib),
+            public_render: args.public_render == Switch::On,
+            public_render_per_min: args.public_render_per_min,
             setup_code: (!args.bind.ip().is_loopback()).then(new_setup_code),
         }
     }
@@ -264,6 +285,8 @@ impl Config {
             guest_quota: Quota::UNLIMITED,
             guest_purge_after: None,
             user_quota: Quota::UNLIMITED,
+            public_render: false,
+            public_render_per_min: 300,
             setup_code: None,
         }
     }

@@ -18,6 +18,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::config::Config;
 use crate::error::{ApiError, AppError};
+use crate::http::PlainTextError;
 
 /// True for the routes that answer in the JSON envelope rather than with pages (the editor's
 /// `/preview` is JSON in and out, for the page's script).
@@ -148,7 +149,7 @@ fn close(mut response: Response) -> Response {
 /// 405) gets the envelope or a page; its `Allow` header is kept.
 fn with_body(api: bool, response: Response) -> Response {
     let status = response.status();
-    if !status.is_client_error() {
+    if !status.is_client_error() || response.extensions().get::<PlainTextError>().is_some() {
         return response;
     }
     let plain = response

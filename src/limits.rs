@@ -39,6 +39,47 @@ fn limiter(per_minute: u32) -> Option<DefaultKeyedRateLimiter<i64>> {
     NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)))
 }
 
+/// How long until `not_until` from `clock`'s now, as a `Retry-After`.
+fn retry_after(
+    not_until: &governor::NotUntil<governor::clock::QuantaInstant>,
+    clock: &DefaultClock,
+) -> RetryAfter {
+    let wait = not_until.wait_time_from(clock.now());
+    RetryAfter((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
+}
+
+/// A rate per render [`Requester`]: a burst, then a steady rate per minute. Zero per minute
+/// means unlimited.
+pub struct RequesterRate {
+    rate: Option<DefaultKeyedRateLimiter<Requester>>,
+    clock: DefaultClock,
+}
+
+impl RequesterRate {
+    /// `per_minute` a minute after a burst of `burst` (both at least 1); 0 per minute means
+    /// unlimited.
+    pub fn new(per_minute: u32, burst: u32) -> Self {
+        let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+        Self {
+            rate: NonZeroU32::new(per_minute)
+                .map(|n| RateLimiter::keyed(Quota::per_minute(n).allow_burst(burst))),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Counts one request of `requester`.
+    ///
+    /// # Errors
+    /// [`RetryAfter`] when the requester is over the rate.
+    pub fn check(&self, requester: Requester) -> Result<(), RetryAfter> {
+        let Some(rate) = &self.rate else {
+            return Ok(());
+        };
+        rate.check_key(&requester)
+            .map_err(|not_until| retry_after(&not_until, &self.clock))
+    }
+}
+
 impl ApiLimits {
     /// Buckets of `reads_per_minute` and `writes_per_minute` requests per account; 0 means
     /// unlimited.
@@ -62,10 +103,9 @@ impl ApiLimits {
         let Some(limiter) = limiter else {
             return Ok(());
         };
-        limiter.check_key(&user_id).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            RetryAfter((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
-        })
+        limiter
+            .check_key(&user_id)
+            .map_err(|not_until| retry_after(&not_until, &self.clock))
     }
 }
 
@@ -235,19 +275,16 @@ impl UsedNonces {
 
 /// Live previews: a rate per requester, and only the newest preview of each editor counts.
 pub struct PreviewLimits {
-    rate: DefaultKeyedRateLimiter<Requester>,
-    clock: DefaultClock,
+    rate: RequesterRate,
     newest: Mutex<HashMap<Vec<u8>, tokio::sync::watch::Sender<u64>>>,
 }
 
 impl Default for PreviewLimits {
     fn default() -> Self {
-        let n = |n: u32| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
         Self {
             // The editor asks at most once per 300 ms pause in typing: a burst of 30, then
             // two a second, is far more than a person makes.
-            rate: RateLimiter::keyed(Quota::per_minute(n(120)).allow_burst(n(30))),
-            clock: DefaultClock::default(),
+            rate: RequesterRate::new(120, 30),
             newest: Mutex::default(),
         }
     }
@@ -279,10 +316,7 @@ impl PreviewLimits {
     /// # Errors
     /// [`RetryAfter`] when the requester is over the rate.
     pub fn check(&self, requester: Requester) -> Result<(), RetryAfter> {
-        self.rate.check_key(&requester).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            RetryAfter((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
-        })
+        self.rate.check(requester)
     }
 
     /// Begins a preview of the editor `editor` (any bytes naming it, e.g. its owner), which

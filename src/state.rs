@@ -9,7 +9,7 @@ use axum::extract::FromRef;
 
 use crate::config::Config;
 use crate::db::{Db, UnixTime};
-use crate::limits::{ApiLimits, HeavyWork, LoginLimits, PreviewLimits, UsedNonces};
+use crate::limits::{ApiLimits, HeavyWork, LoginLimits, PreviewLimits, RequesterRate, UsedNonces};
 use crate::render::Renderer;
 
 /// Everything a handler may need; cheap to clone (every part is shared).
@@ -54,6 +54,8 @@ pub struct Limits {
     pub nonces: UsedNonces,
     /// Live previews: a rate per requester, the newest of each editor.
     pub previews: PreviewLimits,
+    /// Kroki- and mermaid.ink-style render URLs, per address (`REEF_PUBLIC_RENDER_PER_MIN`).
+    pub public_renders: RequesterRate,
     /// Password hashing: two at a time, a caller waits at most 5 s for a turn.
     pub hashing: HeavyWork,
 }
@@ -66,6 +68,10 @@ impl AppState {
             login: LoginLimits::default(),
             nonces: UsedNonces::default(),
             previews: PreviewLimits::default(),
+            public_renders: RequesterRate::new(
+                config.public_render_per_min,
+                config.public_render_per_min.max(1),
+            ),
             hashing: HeavyWork::new(2, std::time::Duration::from_secs(5)),
         };
         Self {

@@ -98,6 +98,12 @@ POST   /preview                           403c  200   200   403c  403c  403c  40
 GET    /s/{share_id}                      200   200   200   200   200   200   200   200   200   200
 GET    /s/{share_id}/image.svg            200   200   200   200   200   200   200   200   200   200
 GET    /static/{file}                     200   200   200   200   200   200   200   200   200   200
+GET    /mermaid/{format}/{encoded}        200   200   200   200   200   200   200   200   200   200
+POST   /mermaid/{format}                  200   200   200   200   200   200   200   200   200   200
+POST   /mermaid                           200   200   200   200   200   200   200   200   200   200
+POST   /                                  200   200   200   200   200   200   200   200   200   200
+GET    /svg/{encoded}                     200   200   200   200   200   200   200   200   200   200
+GET    /img/{encoded}                     200   200   200   200   200   200   200   200   200   200
 GET    /login                             200   200   303   200   200   200   200   200   303   303
 POST   /login                             403c  401   401   403c  403c  403c  403c  403c  401   403c
 GET    /signup                            200   200   303   200   200   200   200   200   303   303
@@ -156,6 +162,12 @@ POST   /preview                           403c  200   403c  200
 GET    /s/{share_id}                      200   200   200   200
 GET    /s/{share_id}/image.svg            200   200   200   200
 GET    /static/{file}                     200   200   200   200
+GET    /mermaid/{format}/{encoded}        200   200   200   200
+POST   /mermaid/{format}                  200   200   200   200
+POST   /mermaid                           200   200   200   200
+POST   /                                  200   200   200   200
+GET    /svg/{encoded}                     200   200   200   200
+GET    /img/{encoded}                     200   200   200   200
 GET    /login                             404   404   404   404
 POST   /login                             404   404   404   404
 GET    /signup                            404   404   404   404
@@ -378,6 +390,7 @@ impl World {
     async fn new() -> Self {
         let server = TestServer::start_with(|c| {
             c.open_signups = true;
+            c.public_render = true;
             c.rate_read_per_min = 0;
             c.rate_write_per_min = 0;
         })
@@ -513,6 +526,22 @@ fn fill(template: &str, diagram: &str, token: Option<i64>, asset: &str) -> Strin
     if template.starts_with("/settings/tokens/") {
         path = path.replace("{id}", &token.unwrap().to_string());
     }
+    if template.contains("{encoded}") {
+        use base64::Engine;
+        // Kroki's URLs carry the text deflated, mermaid.ink's plain base64 takes it as is.
+        let encoded = if template.starts_with("/mermaid/") {
+            let mut zlib =
+                flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            std::io::Write::write_all(&mut zlib, FLOW.as_bytes()).unwrap();
+            base64::engine::general_purpose::URL_SAFE.encode(zlib.finish().unwrap())
+        } else {
+            base64::engine::general_purpose::STANDARD.encode(FLOW)
+        };
+        path = path
+            .replace("{format}", "svg")
+            .replace("{encoded}", &encoded);
+    }
+    path = path.replace("{format}", "svg");
     path.replace("{id}", diagram)
 }
 
@@ -646,6 +675,12 @@ async fn call(
             .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}));
     } else if template == "/preview" {
         request = request.json(&json!({"source": FLOW}));
+    } else if method == "POST" && (template == "/" || template.starts_with("/mermaid")) {
+        request = request.json(&json!({
+            "diagram_source": FLOW,
+            "diagram_type": "mermaid",
+            "output_format": "svg",
+        }));
     } else if api {
         let operation = &doc["paths"][template][method.to_lowercase()];
         if let Some(body) = example_body(doc, operation) {
@@ -742,6 +777,7 @@ async fn every_route_answers_every_kind_of_caller_as_the_policy_says() {
 async fn with_accounts_off_account_routes_are_gone_and_bearer_tokens_get_401() {
     let server = TestServer::start_with(|c| {
         c.accounts = false;
+        c.public_render = true;
         c.rate_read_per_min = 0;
         c.rate_write_per_min = 0;
     })

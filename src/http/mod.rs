@@ -17,6 +17,11 @@ use crate::error::ApiError;
 use crate::etag::ContentTag;
 use crate::render::{ExportFormat, SVG_CSP};
 
+/// Marks a client-error response whose plain-text body is the answer itself (render URLs
+/// answer errors as Kroki does), so the request guard leaves it as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct PlainTextError;
+
 /// Where this server is reached: the configured public URL, else the request's own `Host`
 /// (with `https` when cookies are marked Secure or a trusted proxy says the client used
 /// HTTPS), e.g. `https://reef.example.net`, without a trailing slash.

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod diagrams;
+pub mod render_urls;
 pub mod settings;
 pub mod share;
 
@@ -81,6 +82,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/s/{share_id}", get(share::page))
         .route("/s/{share_id}/image.svg", get(share::image))
         .route("/static/{file}", get(static_file));
+    if state.config.public_render {
+        router = router
+            .route("/", post(render_urls::kroki_root))
+            .route("/mermaid", post(render_urls::kroki_post_accept))
+            .route("/mermaid/{format}", post(render_urls::kroki_post))
+            .route("/mermaid/{format}/{encoded}", get(render_urls::kroki_get))
+            .route("/svg/{encoded}", get(render_urls::ink_svg))
+            .route("/img/{encoded}", get(render_urls::ink_img));
+    }
     if state.config.accounts {
         router = router
             .route("/login", get(account::login_page).post(account::login))
