@@ -63,7 +63,9 @@ pub struct ServeArgs {
     /// Mark cookies Secure (turn on when Reef is served over HTTPS).
     #[arg(long, env = "REEF_SECURE_COOKIES", default_value_t = false, value_parser = clap::builder::BoolishValueParser::new(), num_args = 0..=1, default_missing_value = "true")]
     pub secure_cookies: bool,
-    /// Public base URL used in share links, e.g. https://reef.example.net (default: the request's Host).
+    /// Where people reach Reef, e.g. https://reef.example.net, used in share links (default:
+    /// the request's Host). With a path (https://example.net/reef/) every URL Reef emits starts
+    /// with it.
     #[arg(long, env = "REEF_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
     /// API reads (GET, HEAD, render) allowed per account per minute; 0 means unlimited.
@@ -81,17 +83,24 @@ pub struct ServeArgs {
     /// must stay `on`.
     #[arg(long, env = "REEF_GUESTS", value_enum, default_value = "on")]
     pub guests: Guests,
-    /// Most live diagrams one guest (one browser) may keep; 0 means unlimited.
-    #[arg(long, env = "REEF_GUEST_MAX_DIAGRAMS", default_value_t = 50)]
-    pub guest_max_diagrams: u32,
+    /// Most live diagrams one guest (one browser) may keep; 0 means unlimited. Default: 50,
+    /// or the account limit with accounts off (guests are then the only users).
+    #[arg(long, env = "REEF_GUEST_MAX_DIAGRAMS")]
+    pub guest_max_diagrams: Option<u32>,
     /// Most storage one guest may use, in MiB: diagrams, their kept revisions and the trash;
-    /// 0 means unlimited.
-    #[arg(long, env = "REEF_GUEST_MAX_MIB", default_value_t = 5)]
-    pub guest_max_mib: u32,
+    /// 0 means unlimited. Default: 5, or the account limit with accounts off.
+    #[arg(long, env = "REEF_GUEST_MAX_MIB")]
+    pub guest_max_mib: Option<u32>,
     /// A guest's diagrams are deleted for good this many days after the guest last changed
-    /// any of them; 0 keeps them forever.
-    #[arg(long, env = "REEF_GUEST_PURGE_DAYS", default_value_t = 30)]
-    pub guest_purge_days: u32,
+    /// any of them (counted from when this server first purged, at the earliest); 0 keeps
+    /// them. Default: 30, or 0 with accounts off.
+    #[arg(long, env = "REEF_GUEST_PURGE_DAYS")]
+    pub guest_purge_days: Option<u32>,
+    /// Most storage all guests together may use, in MiB, so strangers who make a new guest
+    /// for every request still cannot fill the disk; 0 means unlimited. Default: 200, or 0
+    /// with accounts off.
+    #[arg(long, env = "REEF_GUESTS_TOTAL_MIB")]
+    pub guests_total_mib: Option<u32>,
     /// Most live diagrams one account may keep; 0 means unlimited.
     #[arg(long, env = "REEF_USER_MAX_DIAGRAMS", default_value_t = 1000)]
     pub user_max_diagrams: u32,
@@ -231,6 +240,8 @@ pub struct Config {
     /// A guest's diagrams go for good this long after the guest's last change; `None`
     /// keeps them.
     pub guest_purge_after: Option<std::time::Duration>,
+    /// Bytes all guests together may keep (diagrams, revisions, trash); 0 means unlimited.
+    pub guests_total_bytes: u64,
     /// What one account may keep.
     pub user_quota: Quota,
     /// Kroki- and mermaid.ink-compatible render URLs are served.
@@ -245,6 +256,7 @@ pub struct Config {
 
 impl From<&ServeArgs> for Config {
     fn from(args: &ServeArgs) -> Self {
+        let accounts = args.accounts == Accounts::On;
         Self {
             data_dir: args.data.dir.clone(),
             accounts: args.accounts == Accounts::On,
@@ -256,9 +268,27 @@ impl From<&ServeArgs> for Config {
             read_timeout: std::time::Duration::from_secs(args.read_timeout_secs),
             trusted_proxies: args.trusted_proxies.clone(),
             guests: args.guests == Guests::On || args.accounts == Accounts::Off,
-            guest_quota: Quota::of(args.guest_max_diagrams, args.guest_max_mib),
-            guest_purge_after: (args.guest_purge_days > 0)
-                .then(|| std::time::Duration::from_secs(u64::from(args.guest_purge_days) * 86_400)),
+            guest_quota: Quota::of(
+                args.guest_max_diagrams.unwrap_or(if accounts {
+                    50
+                } else {
+                    args.user_max_diagrams
+                }),
+                args.guest_max_mib
+                    .unwrap_or(if accounts { 5 } else { args.user_max_mib }),
+            ),
+            guest_purge_after: Some(
+                args.guest_purge_days
+                    .unwrap_or(if accounts { 30 } else { 0 }),
+            )
+            .filter(|days| *days > 0)
+            .map(|days| std::time::Duration::from_secs(u64::from(days) * 86_400)),
+            guests_total_bytes: u64::from(args.guests_total_mib.unwrap_or(if accounts {
+                200
+            } else {
+                0
+            })) * 1024
+                * 1024,
             user_quota: Quota::of(args.user_max_diagrams, args.user_max_mib),
             public_render: args.public_render == Switch::On,
             public_render_per_min: args.public_render_per_min,
@@ -284,6 +314,7 @@ impl Config {
             guests: true,
             guest_quota: Quota::UNLIMITED,
             guest_purge_after: None,
+            guests_total_bytes: 0,
             user_quota: Quota::UNLIMITED,
             public_render: false,
             public_render_per_min: 300,
@@ -304,5 +335,43 @@ impl Config {
     /// `reef.db` inside [`Config::data_dir`].
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join("reef.db")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn config(flags: &[&str]) -> Config {
+        let argv = std::iter::once("reef").chain(flags.iter().copied());
+        Config::from(&Serve::parse_from(argv).args)
+    }
+
+    #[test]
+    fn with_accounts_off_guests_keep_what_an_account_would_and_nothing_is_purged() {
+        let on = config(&[]);
+        assert_eq!(on.guest_quota, Quota::of(50, 5));
+        assert_eq!(
+            on.guest_purge_after,
+            Some(std::time::Duration::from_secs(30 * 86_400))
+        );
+        assert_eq!(on.guests_total_bytes, 200 * 1024 * 1024);
+        let off = config(&["--accounts", "off"]);
+        assert_eq!(off.guest_quota, off.user_quota);
+        assert_eq!(off.guest_purge_after, None);
+        assert_eq!(off.guests_total_bytes, 0);
+        // Said explicitly, a setting holds either way.
+        let chosen = config(&["--accounts", "off", "--guest-purge-days", "90"]);
+        assert_eq!(
+            chosen.guest_purge_after,
+            Some(std::time::Duration::from_secs(90 * 86_400))
+        );
     }
 }

@@ -287,17 +287,17 @@ pub async fn create(
 ) -> DiagramResult<Diagram> {
     let (title, source) = validate(title.unwrap_or(UNTITLED), source)?;
     let (owner, id, now) = (owner.clone(), DiagramId::new_random(), state.clock.now());
-    let quota = quota_of(state, &owner);
+    let room = Allowance::of(state, &owner);
     state
         .db
         .write_or_refuse(move |tx| {
-            let before = if quota == Quota::UNLIMITED {
-                Usage::default()
-            } else {
+            let before = if room.quota.diagrams > 0 {
                 db::usage(tx, &owner)?
+            } else {
+                storage_before(tx, &owner, &room)?
             };
-            if quota.diagrams > 0 && before.diagrams >= quota.diagrams {
-                return Ok(Err(too_many(&owner, quota)));
+            if room.quota.diagrams > 0 && before.diagrams >= room.quota.diagrams {
+                return Ok(Err(room.too_many(before.diagrams)));
             }
             let created = db::create(
                 tx,
@@ -307,7 +307,7 @@ pub async fn create(
                 source.as_str(),
                 now,
             )?;
-            Ok(within_storage(tx, &owner, quota, before)?.map(|()| created))
+            Ok(within_storage(tx, &owner, &room, before)?.map(|()| created))
         })
         .await?
 }
@@ -342,52 +342,97 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
-/// How to make room, for whom.
-fn make_room(owner: &Owner) -> &'static str {
-    match owner {
-        Owner::Guest(_) => {
-            "Sign in to keep more, or delete diagrams and then delete them for good from the trash."
+/// What an owner may keep, and how it can make room: its quota, the room all guests share,
+/// and whether signing in is a way out.
+#[derive(Debug, Clone, Copy)]
+struct Allowance {
+    quota: Quota,
+    /// Bytes all guests together may keep, for a guest owner; 0 means no such limit.
+    all_guests: u64,
+    guest: bool,
+    /// Accounts exist on this server, so a guest can sign in to keep more.
+    can_sign_in: bool,
+}
+
+impl Allowance {
+    fn of(state: &AppState, owner: &Owner) -> Self {
+        let guest = matches!(owner, Owner::Guest(_));
+        Self {
+            quota: quota_of(state, owner),
+            all_guests: if guest {
+                state.config.guests_total_bytes
+            } else {
+                0
+            },
+            guest,
+            can_sign_in: state.config.accounts,
         }
-        Owner::User(_) => {
-            "Delete diagrams and then delete them for good from the trash, or ask whoever runs this server to raise the limit."
+    }
+
+    fn limits_storage(&self) -> bool {
+        self.quota.bytes > 0 || self.all_guests > 0
+    }
+
+    /// The way out after the sentence saying what is full.
+    fn way_out(&self, first: &str) -> String {
+        if self.guest && self.can_sign_in {
+            format!("{first}, or sign in to keep more.")
+        } else if self.guest {
+            format!("{first}.")
+        } else {
+            format!("{first}, or ask whoever runs this server to raise the limit.")
         }
+    }
+
+    fn too_many(&self, diagrams: u64) -> DiagramError {
+        let who = if self.guest { "a guest" } else { "an account" };
+        DiagramError::QuotaExceeded(format!(
+            "You have {diagrams} diagram{s}, the most {who} may keep here. {room}",
+            s = if diagrams == 1 { "" } else { "s" },
+            room = self.way_out("Move diagrams you no longer need to the trash to make room")
+        ))
     }
 }
 
-fn too_many(owner: &Owner, quota: Quota) -> DiagramError {
-    let who = match owner {
-        Owner::Guest(_) => "a guest",
-        Owner::User(_) => "an account",
-    };
-    DiagramError::QuotaExceeded(format!(
-        "You have {n} diagrams, the most {who} may keep here. {room}",
-        n = quota.diagrams,
-        room = make_room(owner)
-    ))
-}
-
-/// Whether a write kept the owner within its storage quota: refused when it took the
-/// storage from `before` past the quota. A write that does not grow it is always let
-/// through, so an owner over quota can still tidy up.
+/// Whether a write kept the owner within its storage quota, and guests within the room they
+/// share: refused when it grew the storage (from `before`) past a limit. A write that does
+/// not grow it is always let through, so an owner over quota can still tidy up.
 fn within_storage(
     conn: &rusqlite::Connection,
     owner: &Owner,
-    quota: Quota,
+    room: &Allowance,
     before: Usage,
 ) -> Result<DiagramResult<()>, DbError> {
-    if quota.bytes == 0 {
+    if !room.limits_storage() {
         return Ok(Ok(()));
     }
     let after = db::usage(conn, owner)?;
-    if after.bytes <= quota.bytes || after.bytes <= before.bytes {
+    if after.bytes <= before.bytes {
         return Ok(Ok(()));
     }
-    Ok(Err(DiagramError::QuotaExceeded(format!(
-        "This would use {used} of storage, over the {limit} allowed here (diagrams, their revisions and the trash count). {room}",
-        used = human_bytes(after.bytes),
-        limit = human_bytes(quota.bytes),
-        room = make_room(owner)
-    ))))
+    let way_out = room.way_out("Delete diagrams for good from the trash (the Trash page)");
+    if room.quota.bytes > 0 && after.bytes > room.quota.bytes {
+        return Ok(Err(DiagramError::QuotaExceeded(format!(
+            "This would use {used} of storage, over the {limit} allowed here (diagrams, their revisions and the trash count). {way_out}",
+            used = human_bytes(after.bytes),
+            limit = human_bytes(room.quota.bytes),
+        ))));
+    }
+    if room.all_guests > 0 {
+        let all = db::guests_usage(conn)?;
+        if all > room.all_guests {
+            return Ok(Err(DiagramError::QuotaExceeded(format!(
+                "Guests together have used all the storage this server gives them ({limit}). {}",
+                if room.can_sign_in {
+                    "Sign in to keep working, or delete diagrams for good from the trash."
+                } else {
+                    "Delete diagrams for good from the trash."
+                },
+                limit = human_bytes(room.all_guests),
+            ))));
+        }
+    }
+    Ok(Ok(()))
 }
 
 /// Writes a new title and source computed from the current diagram by `change`, in one
@@ -411,7 +456,7 @@ where
     F: FnOnce(&Diagram) -> (String, String) + Send + 'static,
 {
     let (owner, id, now) = (owner.clone(), id.clone(), state.clock.now());
-    let quota = quota_of(state, &owner);
+    let room = Allowance::of(state, &owner);
     state
         .db
         .write_or_refuse(move |tx| {
@@ -426,9 +471,9 @@ where
             if expected.is_some_and(|v| v != current.version) {
                 return Ok(Err(DiagramError::Stale(Box::new(current))));
             }
-            let before = storage_before(tx, &owner, quota)?;
+            let before = storage_before(tx, &owner, &room)?;
             let saved = db::save(tx, current, title.as_str(), source.as_str(), now)?;
-            Ok(within_storage(tx, &owner, quota, before)?.map(|()| saved))
+            Ok(within_storage(tx, &owner, &room, before)?.map(|()| saved))
         })
         .await?
 }
@@ -438,9 +483,9 @@ where
 fn storage_before(
     conn: &rusqlite::Connection,
     owner: &Owner,
-    quota: Quota,
+    room: &Allowance,
 ) -> Result<Usage, DbError> {
-    if quota.bytes == 0 {
+    if !room.limits_storage() {
         return Ok(Usage::default());
     }
     db::usage(conn, owner)
@@ -477,15 +522,17 @@ pub async fn trash(
 /// quota allows.
 pub async fn restore(state: &AppState, owner: &Owner, id: &DiagramId) -> DiagramResult<Diagram> {
     let (owner, id) = (owner.clone(), id.clone());
-    let quota = quota_of(state, &owner);
+    let room = Allowance::of(state, &owner);
     state
         .db
         .write_or_refuse(move |tx| {
-            if quota.diagrams > 0
+            if room.quota.diagrams > 0
                 && db::get(tx, &owner, id.as_str())?.is_some_and(|d| d.deleted_at.is_some())
-                && db::usage(tx, &owner)?.diagrams >= quota.diagrams
             {
-                return Ok(Err(too_many(&owner, quota)));
+                let live = db::usage(tx, &owner)?.diagrams;
+                if live >= room.quota.diagrams {
+                    return Ok(Err(room.too_many(live)));
+                }
             }
             if !db::restore(tx, &owner, id.as_str())? {
                 return Ok(Err(DiagramError::NotFound));
@@ -581,7 +628,7 @@ pub async fn restore_revision(
     version: i64,
 ) -> DiagramResult<Diagram> {
     let (owner, id, now) = (owner.clone(), id.clone(), state.clock.now());
-    let quota = quota_of(state, &owner);
+    let room = Allowance::of(state, &owner);
     state
         .db
         .write_or_refuse(move |tx| {
@@ -591,9 +638,9 @@ pub async fn restore_revision(
             ) else {
                 return Ok(Err(DiagramError::NotFound));
             };
-            let before = storage_before(tx, &owner, quota)?;
+            let before = storage_before(tx, &owner, &room)?;
             let saved = db::save(tx, current, &old.title, &old.source, now)?;
-            Ok(within_storage(tx, &owner, quota, before)?.map(|()| saved))
+            Ok(within_storage(tx, &owner, &room, before)?.map(|()| saved))
         })
         .await?
 }
@@ -626,18 +673,27 @@ pub enum Preview {
     RateLimited(RetryAfter),
 }
 
-/// The editor's live preview of `source` for `owner`'s editor, queued as `by`'s. Only the
-/// newest preview of an owner runs: a newer one supersedes any still waiting or drawing.
-pub async fn preview(state: &AppState, owner: &Owner, by: Requester, source: &str) -> Preview {
+/// The editor's live preview of `source` in `owner`'s editor of diagram `editor` (any text
+/// naming the editor; the page sends its diagram's id), queued as `by`'s. Only the newest
+/// preview of one editor runs: a newer one supersedes any still waiting or drawing, while
+/// the same owner's other editors (other tabs, other devices) go on.
+pub async fn preview(
+    state: &AppState,
+    owner: &Owner,
+    editor: &str,
+    by: Requester,
+    source: &str,
+) -> Preview {
     let previews = &state.limits.previews;
     if let Err(wait) = previews.check(by) {
         return Preview::RateLimited(wait);
     }
-    let editor = match owner {
+    let owner_key = match owner {
         Owner::User(id) => [b"u".as_slice(), &id.to_be_bytes()].concat(),
         Owner::Guest(hash) => [b"g".as_slice(), hash].concat(),
     };
-    let ticket = previews.begin(editor);
+    let editor = editor.bytes().take(64);
+    let ticket = previews.begin(owner_key.into_iter().chain([0]).chain(editor).collect());
     tokio::select! {
         drawn = draw(state, by, source) => match drawn {
             Ok(rendered) => Preview::Drawn(rendered),

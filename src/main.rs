@@ -251,7 +251,14 @@ fn healthcheck(url: &str) -> ExitCode {
     let Some(rest) = url.strip_prefix("http://") else {
         return fail("healthcheck supports http:// URLs only");
     };
-    let host = rest.split('/').next().unwrap_or(rest);
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    // Under a sub-path (`http://host/reef/`), /healthz is asked there.
+    let path = path.trim_end_matches('/');
+    let healthz = if path.is_empty() {
+        "/healthz".to_owned()
+    } else {
+        format!("/{path}/healthz")
+    };
     let with_port = if host.contains(':') {
         host.to_owned()
     } else {
@@ -263,7 +270,7 @@ fn healthcheck(url: &str) -> ExitCode {
     let result = (|| -> std::io::Result<String> {
         let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(3))?;
         stream.set_read_timeout(Some(Duration::from_secs(3)))?;
-        write!(stream, "GET /healthz HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
+        write!(stream, "GET {healthz} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
         let mut response = String::new();
         stream.take(4096).read_to_string(&mut response)?;
         Ok(response)

@@ -133,18 +133,28 @@ fn spawn_housekeeping(state: AppState) {
             let result = state
                 .db
                 .run(move |conn| {
-                    let mut trashed = crate::db::diagrams::purge_trash(conn, now)?;
-                    if let Some(cutoff) = idle_guests {
-                        trashed += crate::db::diagrams::purge_idle_guests(conn, cutoff)?;
-                    }
+                    let trashed = crate::db::diagrams::purge_trash(conn, now)?;
+                    let idle = match idle_guests {
+                        Some(cutoff) => crate::db::diagrams::purge_idle_guests(conn, cutoff, now)?,
+                        None => {
+                            crate::db::diagrams::guest_purge_off(conn)?;
+                            0
+                        }
+                    };
                     let sessions = crate::db::sessions::purge_idle(conn, now)?;
                     crate::db::api_tokens::log_expired(conn, now)?;
                     crate::db::security_log::purge_old(conn, now)?;
-                    Ok((trashed, sessions))
+                    Ok((trashed, idle, sessions))
                 })
                 .await;
             match result {
-                Ok((trashed, sessions)) => {
+                Ok((trashed, idle, sessions)) => {
+                    if idle > 0 {
+                        tracing::info!(
+                            diagrams = idle,
+                            "deleted guests' diagrams unchanged for REEF_GUEST_PURGE_DAYS"
+                        );
+                    }
                     tracing::debug!(trashed, sessions, "housekeeping done")
                 }
                 Err(e) => tracing::warn!(error = %e, "housekeeping failed"),

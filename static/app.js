@@ -64,7 +64,7 @@
     fetch(form.getAttribute("data-preview") || "/preview", {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ source: source.value }),
+      body: JSON.stringify({ source: source.value, diagram: form.getAttribute("data-diagram") || "" }),
       signal: inflight.signal,
       credentials: "same-origin"
     }).then(function (response) {

@@ -184,13 +184,19 @@ fn the_binary_serves_answers_health_checks_and_stops_on_sigterm() {
         String::from_utf8_lossy(&health.stderr)
     );
     // Accounts are off: no sign-in page.
-    let login = reef()
+    let slash = reef()
+        .args(["healthcheck", "--url", &format!("{url}/")])
+        .output()
+        .unwrap();
+    assert!(slash.status.success(), "a trailing slash is the root");
+    // A path in the URL is where Reef is published (a sub-path): /healthz is asked there.
+    let elsewhere = reef()
         .args(["healthcheck", "--url", &format!("{url}/login")])
         .output()
         .unwrap();
     assert!(
-        login.status.success(),
-        "healthcheck only ever asks /healthz"
+        !elsewhere.status.success(),
+        "/login/healthz is not a health check"
     );
 
     let exit = common::stop_gracefully(&mut child);

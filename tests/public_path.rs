@@ -164,6 +164,25 @@ async fn behind_a_proxy_that_strips_the_prefix_every_url_stays_under_it() {
     every_url_stays_under_the_public_path(true).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_health_check_follows_the_public_path() {
+    let (_server, proxy, _b) = behind_proxy(true).await;
+    let url = format!("{}/", proxy.base());
+    let health = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(common::reef_exe())
+            .args(["healthcheck", "--url", &url])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        health.status.success(),
+        "{}",
+        String::from_utf8_lossy(&health.stderr)
+    );
+}
+
 #[tokio::test]
 async fn at_the_root_nothing_changes() {
     let server = TestServer::start_with(|c| {

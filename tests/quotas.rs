@@ -234,7 +234,8 @@ async fn guests_off_needs_accounts_on() {
 }
 
 #[tokio::test]
-async fn idle_guests_diagrams_are_purged_and_everyone_elses_kept() {
+async fn idle_guests_diagrams_are_purged_from_a_month_after_purging_began_and_everyone_elses_kept()
+{
     let server = TestServer::start().await;
     let day = 86_400;
     let now = 100 * day;
@@ -277,7 +278,22 @@ async fn idle_guests_diagrams_are_purged_and_everyone_elses_kept() {
                 "flowchart LR\n a\n",
                 at(2),
             )?;
-            let gone = store::purge_idle_guests(conn, UnixTime(now - 30 * day))?;
+            // The first run (a server upgraded into the purge) only starts the clock...
+            let first = store::purge_idle_guests(conn, UnixTime(now - 30 * day), UnixTime(now))?;
+            assert_eq!(first, 0, "nothing goes the day purging begins");
+            // ...turned off and on again, the clock starts over...
+            store::guest_purge_off(conn)?;
+            let later = now + 10 * day;
+            let restarted =
+                store::purge_idle_guests(conn, UnixTime(later - 30 * day), UnixTime(later))?;
+            assert_eq!(restarted, 0);
+            // ...and 30 days after it began, guests unchanged for 30 days go.
+            conn.execute(
+                "UPDATE diagrams SET updated_at = ?1 WHERE id = 'act2'",
+                [UnixTime(later + 15 * day)],
+            )?;
+            let then = later + 31 * day;
+            let gone = store::purge_idle_guests(conn, UnixTime(then - 30 * day), UnixTime(then))?;
             assert_eq!(gone, 2);
             let left: Vec<String> = conn
                 .prepare("SELECT id FROM diagrams ORDER BY id")?
@@ -325,4 +341,76 @@ async fn the_list_tells_guests_when_their_diagrams_go() {
     let owner = signed_in(&server, "owner@example.net").await;
     let mine = owner.get("/").await;
     assert!(!mine.body.contains("deleted for good"), "{}", mine.body);
+}
+
+#[tokio::test]
+async fn strangers_making_a_new_guest_for_every_save_share_one_bounded_room() {
+    let server = TestServer::start_with(|c| c.guests_total_bytes = 64 * KIB).await;
+    let mut refused = None;
+    for i in 0..12 {
+        // A fresh browser each time: a new guest, as a script without cookies gets.
+        let b = server.browser();
+        let id = b.new_diagram().await;
+        let page = b
+            .save(&id, "Filler", &sized(12 * 1024, &format!("guest {i}")))
+            .await;
+        if page.status != StatusCode::SEE_OTHER {
+            refused = Some((i, page));
+            break;
+        }
+    }
+    let (i, page) = refused.expect("the guests' room filled up");
+    assert!(i >= 1, "at least one guest fitted");
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(
+        page.body
+            .contains("Guests together have used all the storage this server gives them (64 KiB)"),
+        "{}",
+        page.body
+    );
+    let guests: i64 = server
+        .state
+        .db
+        .run(|conn| Ok(store::guests_usage(conn)? as i64))
+        .await
+        .unwrap();
+    assert!(guests <= 64 * 1024 + 2 * 13 * 1024, "{guests} bytes kept");
+    // An account is not held back by the guests' room.
+    let owner = signed_in(&server, "owner@example.net").await;
+    let id = owner.new_diagram().await;
+    let saved = owner.save(&id, "Mine", &sized(12 * 1024, "account")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn guest_diagrams_moved_in_at_sign_in_are_kept_and_the_list_says_the_account_is_over() {
+    let server = TestServer::start_with(|c| {
+        c.open_signups = true;
+        c.user_quota = Quota {
+            diagrams: 2,
+            bytes: 0,
+        };
+    })
+    .await;
+    let owner = signed_in(&server, "owner@example.net").await;
+    owner.new_diagram().await;
+    owner.new_diagram().await;
+    owner.post("/logout", &[]).await;
+    let guest_one = owner.new_diagram().await;
+    let signed = owner.sign_in("owner@example.net", common::PASSWORD).await;
+    assert!(signed.status.is_redirection());
+    let list = owner.get("/").await;
+    assert!(list.body.contains(&guest_one), "nothing is lost at sign-in");
+    assert!(
+        list.body
+            .contains("Over this server&#x27;s limit: using 3 of 2 diagrams")
+            || list
+                .body
+                .contains("Over this server&#39;s limit: using 3 of 2 diagrams")
+            || list
+                .body
+                .contains("Over this server's limit: using 3 of 2 diagrams"),
+        "{}",
+        list.body
+    );
 }

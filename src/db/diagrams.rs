@@ -425,12 +425,27 @@ pub fn usage(conn: &Connection, owner: &Owner) -> DbResult<Usage> {
 }
 
 /// Deletes for good every diagram (live or trashed, with its revisions and share link) of
-/// each guest whose last change (a save, a trashing) is older than `cutoff`. Returns how
+/// each guest whose last change (a save, a trashing) is older than `cutoff`, once the purge
+/// has been on for as long: the first call records `now` as the day purging began
+/// (`server_dates.guest_purge_since`), and nothing is purged until `cutoff` has passed that
+/// day, so a server upgraded into the purge gives every guest the full time. Returns how
 /// many diagrams went.
 ///
 /// # Errors
-/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
-pub fn purge_idle_guests(conn: &Connection, cutoff: UnixTime) -> DbResult<usize> {
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails.
+pub fn purge_idle_guests(conn: &Connection, cutoff: UnixTime, now: UnixTime) -> DbResult<usize> {
+    conn.execute(
+        "INSERT OR IGNORE INTO server_dates (name, at) VALUES ('guest_purge_since', ?1)",
+        [now],
+    )?;
+    let since: UnixTime = conn.query_row(
+        "SELECT at FROM server_dates WHERE name = 'guest_purge_since'",
+        [],
+        |r| r.get(0),
+    )?;
+    if since >= cutoff {
+        return Ok(0);
+    }
     Ok(conn.execute(
         "DELETE FROM diagrams WHERE owner_guest IN (
             SELECT owner_guest FROM diagrams WHERE owner_guest IS NOT NULL
@@ -438,6 +453,36 @@ pub fn purge_idle_guests(conn: &Connection, cutoff: UnixTime) -> DbResult<usize>
             HAVING max(max(updated_at, coalesce(deleted_at, 0))) < ?1)",
         [cutoff],
     )?)
+}
+
+/// Forgets when purging idle guests began (the purge was turned off), so turning it on
+/// again gives every guest the full time once more.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
+pub fn guest_purge_off(conn: &Connection) -> DbResult<()> {
+    conn.execute(
+        "DELETE FROM server_dates WHERE name = 'guest_purge_since'",
+        [],
+    )?;
+    Ok(())
+}
+
+/// Bytes of titles and sources over every guest's diagrams and their revisions.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
+pub fn guests_usage(conn: &Connection) -> DbResult<u64> {
+    let bytes: i64 = conn.query_row(
+        "SELECT (SELECT coalesce(sum(octet_length(title) + octet_length(source)), 0)
+                   FROM diagrams WHERE owner_guest IS NOT NULL)
+              + (SELECT coalesce(sum(octet_length(r.title) + octet_length(r.source)), 0)
+                   FROM diagrams d JOIN revisions r ON r.diagram_id = d.id
+                  WHERE d.owner_guest IS NOT NULL)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(u64::try_from(bytes).unwrap_or(0))
 }
 
 /// Turns the share link on with `new_share_id` (keeping an existing id) or, with `None`, off.

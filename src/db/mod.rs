@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema.sql"),
     include_str!("../../migrations/0002_api_tokens.sql"),
     include_str!("../../migrations/0003_server_keys.sql"),
+    include_str!("../../migrations/0004_server_dates.sql"),
 ];
 
 /// A point in time as stored: whole seconds since the Unix epoch, UTC.

@@ -192,8 +192,9 @@ impl RenderSettings {
             queue_timeout: Duration::from_secs(10),
             // One worker is always left for everyone else (on two cores: one each).
             per_requester: cores.max(2) - 1,
-            // A list page asks for six thumbnails at a time.
-            max_waiting: 8,
+            // A list page asks for up to 24 thumbnails at once (over HTTP/2, or a household
+            // behind one address): room for more than two such pages.
+            max_waiting: 64,
             failure_memory: Duration::from_secs(60),
             max_source_bytes: 256 * 1024,
             // One worker's peak over all of those shapes: 278 MB resident (the refused

@@ -1,4 +1,4 @@
-//! Fair queuing of render jobs: one queue per requester, served round-robin, and a cap on how
+//! Fair queuing of render jobs: one queue per requester, the least recently served first, and a cap on how
 //! many workers one requester may hold at once, so a client that posts slow diagrams as fast
 //! as it can only ever delays itself (fair queuing in the sense of Nagle's RFC 970: each
 //! source gets its own queue and a turn in rotation).
@@ -59,8 +59,11 @@ struct State {
     max_waiting: usize,
     running: HashMap<Key, usize>,
     waiting: HashMap<Key, VecDeque<oneshot::Sender<()>>>,
-    /// Requesters with jobs waiting, in the order of their next turn.
-    turns: VecDeque<Key>,
+    /// When each requester was last given a worker, by [`State::tick`]; a requester not in
+    /// it has not been served lately and goes first.
+    served: HashMap<Key, u64>,
+    /// Counts the workers given out.
+    tick: u64,
 }
 
 impl State {
@@ -68,16 +71,26 @@ impl State {
         self.running.get(&key).copied().unwrap_or(0)
     }
 
-    /// Hands free workers to waiting jobs, one requester at a time in rotation, skipping
-    /// requesters at their cap and jobs whose caller has gone.
+    /// The waiting requester served least recently that may take another worker.
+    fn next_turn(&self) -> Option<Key> {
+        self.waiting
+            .iter()
+            .filter(|(key, queue)| {
+                !queue.is_empty()
+                    && (**key == Key::Anyone || self.running(**key) < self.per_requester)
+            })
+            .map(|(key, _)| *key)
+            .min_by_key(|key| self.served.get(key).copied().unwrap_or(0))
+    }
+
+    /// Hands free workers to waiting jobs: each to the requester served least recently (so
+    /// one that just finished a job goes behind everyone waiting, and a newcomer goes
+    /// first), skipping requesters at their cap and jobs whose caller has gone.
     fn dispatch(&mut self) {
-        let mut i = 0;
-        while self.free > 0 && i < self.turns.len() {
-            let key = self.turns[i];
-            if key != Key::Anyone && self.running(key) >= self.per_requester {
-                i += 1;
-                continue;
-            }
+        while self.free > 0 {
+            let Some(key) = self.next_turn() else {
+                return;
+            };
             let queue = self.waiting.entry(key).or_default();
             let mut granted = false;
             while let Some(waiter) = queue.pop_front() {
@@ -86,16 +99,14 @@ impl State {
                     break;
                 }
             }
-            let more = !queue.is_empty();
-            self.turns.remove(i);
-            if more {
-                self.turns.push_back(key);
-            } else {
+            if queue.is_empty() {
                 self.waiting.remove(&key);
             }
             if granted {
                 self.free -= 1;
                 *self.running.entry(key).or_insert(0) += 1;
+                self.tick += 1;
+                self.served.insert(key, self.tick);
             }
         }
     }
@@ -108,6 +119,12 @@ impl State {
             }
         }
         self.free += 1;
+        if self.served.len() > 4096 {
+            // Forget requesters with nothing running or waiting; they count as new again.
+            let (running, waiting) = (&self.running, &self.waiting);
+            self.served
+                .retain(|k, _| running.contains_key(k) || waiting.contains_key(k));
+        }
         self.dispatch();
     }
 }
@@ -167,7 +184,8 @@ impl FairQueue {
                 max_waiting,
                 running: HashMap::new(),
                 waiting: HashMap::new(),
-                turns: VecDeque::new(),
+                served: HashMap::new(),
+                tick: 0,
             })),
         }
     }
@@ -193,9 +211,6 @@ impl FairQueue {
             }
             let (tx, rx) = oneshot::channel();
             queue.push_back(tx);
-            if !state.turns.contains(&key) {
-                state.turns.push_back(key);
-            }
             state.dispatch();
             rx
         };
@@ -298,6 +313,36 @@ mod tests {
         assert!(ready(three.as_mut()).is_none(), "one worker, held by `two`");
         drop(turn);
         assert!(matches!(ready(three.as_mut()), Some(Ok(_))));
+    }
+
+    #[test]
+    fn a_requester_that_just_finished_goes_behind_one_that_waits() {
+        let queue = FairQueue::new(2, 1, 8);
+        let (a, b, newcomer) = (
+            Requester::account(1),
+            Requester::account(2),
+            Requester::account(3),
+        );
+        let held_a = ready(queue.acquire(a));
+        let held_b = ready(queue.acquire(b));
+        let mut a_again = Box::pin(queue.acquire(a));
+        let mut b_again = Box::pin(queue.acquire(b));
+        assert!(ready(a_again.as_mut()).is_none());
+        assert!(ready(b_again.as_mut()).is_none());
+        let mut theirs = Box::pin(queue.acquire(newcomer));
+        assert!(ready(theirs.as_mut()).is_none());
+        drop(held_a);
+        // The freed worker goes to the newcomer, not back to `a`, though `a` waited longer.
+        let turn = ready(theirs.as_mut());
+        assert!(matches!(turn, Some(Ok(_))));
+        assert!(ready(a_again.as_mut()).is_none());
+        drop(held_b);
+        // Then `a`, served before `b`, comes before `b`.
+        let a_turn = ready(a_again.as_mut());
+        assert!(matches!(a_turn, Some(Ok(_))));
+        assert!(ready(b_again.as_mut()).is_none());
+        drop(turn);
+        assert!(matches!(ready(b_again.as_mut()), Some(Ok(_))));
     }
 
     #[test]

@@ -41,8 +41,9 @@ pub struct IndexPage {
     next: Option<String>,
     first_page: bool,
     deleted: bool,
-    /// Days after their last change that a guest's diagrams are deleted, when they are.
-    purge_days: Option<u64>,
+    /// "30 days": how long after their last change a guest's diagrams are deleted, when
+    /// they are.
+    purge_after: Option<String>,
     /// "3 of 50 diagrams, 12 KiB of 5.0 MiB", when a limit applies.
     usage: Option<String>,
 }
@@ -82,17 +83,21 @@ pub async fn index(
         next: page.next.map(|c| c.encode()),
         first_page,
         deleted: query.deleted.is_some(),
-        purge_days: state
+        purge_after: state
             .config
             .guest_purge_after
             .filter(|_| visitor.user.is_none())
-            .map(|after| after.as_secs() / 86_400),
+            .map(|after| match after.as_secs() / 86_400 {
+                1 => "1 day".to_owned(),
+                days => format!("{days} days"),
+            }),
         usage: usage_line(used, quota),
     })
 }
 
-/// What the owner keeps against each limit that applies, e.g. "3 of 50 diagrams · 12 KiB of
-/// 5.0 MiB"; None without limits.
+/// What the owner keeps against each limit that applies, as a sentence: "Using 3 of 50
+/// diagrams · 12 KiB of 5.0 MiB storage.", or a warning when over a limit (diagrams moved in
+/// at sign-in can do that); None without limits.
 fn usage_line(used: diagrams::Usage, quota: diagrams::Quota) -> Option<String> {
     let mut parts = Vec::new();
     if quota.diagrams > 0 {
@@ -105,7 +110,19 @@ fn usage_line(used: diagrams::Usage, quota: diagrams::Quota) -> Option<String> {
             diagrams::human_bytes(quota.bytes)
         ));
     }
-    (!parts.is_empty()).then(|| parts.join(" · "))
+    if parts.is_empty() {
+        return None;
+    }
+    let over = (quota.diagrams > 0 && used.diagrams > quota.diagrams)
+        || (quota.bytes > 0 && used.bytes > quota.bytes);
+    Some(if over {
+        format!(
+            "Over this server's limit: using {}. New diagrams, and saves that add storage, are refused until you make room.",
+            parts.join(" · ")
+        )
+    } else {
+        format!("Using {}.", parts.join(" · "))
+    })
 }
 
 /// `POST /d`: a new diagram from the example, then its editor.
@@ -596,6 +613,9 @@ pub async fn trash(State(state): State<AppState>, visitor: Visitor) -> AppResult
 #[derive(Deserialize)]
 struct PreviewRequest {
     source: String,
+    /// The diagram whose editor asks (previews of one editor replace each other).
+    #[serde(default)]
+    diagram: String,
 }
 
 /// The editor's live preview: JSON in, JSON out (the API's envelope on failure). Stores
@@ -626,6 +646,7 @@ pub async fn preview(
     let failed = match diagrams::preview(
         &state,
         &visitor.owner(),
+        &request.diagram,
         visitor.requester(),
         &request.source,
     )
