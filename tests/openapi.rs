@@ -350,3 +350,93 @@ async fn the_document_validates_as_openapi_3_1() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+fn python_has(modules: &str) -> bool {
+    std::process::Command::new("python3")
+        .args(["-c", &format!("import {modules}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_core_and_a_generated_python_client_agree_with_the_document() {
+    if !python_has("openapi_core, openapi_python_client, requests") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install openapi-core and openapi-python-client (pip)"
+        );
+        eprintln!("skipped: pip install openapi-core openapi-python-client to run real clients");
+        return;
+    }
+    let server = TestServer::start_with(|c| {
+        c.open_signups = true;
+        c.rate_read_per_min = 0;
+        c.rate_write_per_min = 0;
+    })
+    .await;
+    let browser = common::signed_in(&server, "owner@example.net").await;
+    let token = browser.create_token("clients", "read-write").await;
+    let dir = tempfile::tempdir().unwrap();
+    let document = dir.path().join("openapi.json");
+    let text = reqwest::get(server.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    std::fs::write(&document, text).unwrap();
+    let (base, work) = (server.base.clone(), dir.path().to_owned());
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/openapi_clients.py"
+            ))
+            .arg(&base)
+            .arg(&token)
+            .arg(&document)
+            .arg(&work)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    let complaint = String::from_utf8_lossy(&out.stderr);
+    // A rejected body is quoted whole: keep the end, where the reason is.
+    let tail: String = complaint
+        .chars()
+        .rev()
+        .take(3_000)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert!(out.status.success(), "{said}{tail}");
+    assert!(said.contains("openapi-core: every request"), "{said}");
+    assert!(
+        said.contains("openapi-python-client: list, create"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn under_a_sub_path_the_document_names_it_as_its_server() {
+    let root = TestServer::start().await;
+    let doc: serde_json::Value = reqwest::get(root.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["servers"][0]["url"], "/");
+    let sub =
+        TestServer::start_with(|c| c.public_url = Some("https://example.net/reef".into())).await;
+    let doc: serde_json::Value = reqwest::get(sub.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["servers"][0]["url"], "/reef");
+}

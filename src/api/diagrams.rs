@@ -88,6 +88,10 @@ pub struct CreateBody {
 }
 
 /// Create a diagram
+///
+/// Stores a new diagram at version 1 from JSON `{"title"?, "source"}` and answers 201 with it,
+/// its `Location` and `ETag`. Refused with 403 `quota_exceeded` when the account keeps as
+/// many diagrams, or as much storage, as the server allows.
 #[utoipa::path(
     post,
     path = "/diagrams",
@@ -159,6 +163,8 @@ pub async fn get(
 macro_rules! export_doc {
     ($name:ident, $ext:literal, $summary:literal, $media:literal, $body:ty, $description:literal, $errors:ident $(, $query:ident)?) => {
         #[doc = $summary]
+        #[doc = ""]
+        #[doc = concat!($description, " Conditional: a matching `If-None-Match` gets 304 without rendering.")]
         #[utoipa::path(
             get,
             path = concat!("/diagrams/{id}.", $ext),
@@ -181,7 +187,7 @@ export_doc!(
     "svg",
     "The diagram as SVG",
     "image/svg+xml",
-    String,
+    super::openapi::Svg,
     "The rendered SVG in mermaid.js's own look, labels as HTML in foreignObject (served with a sandboxing Content-Security-Policy); with portable=true, text-only SVG.",
     DrawingErrors,
     SvgExportQuery
@@ -219,7 +225,7 @@ export_doc!(
     "mmd",
     "The diagram's Mermaid text",
     "text/vnd.mermaid",
-    String,
+    super::openapi::MermaidFile,
     "The Mermaid source as a download.",
     TextErrors
 );
@@ -327,6 +333,9 @@ pub async fn replace(
 }
 
 /// Change the title, the source or both
+///
+/// JSON `{"title"?, "source"?}`: what is left out is kept. Under `If-Match` a stale version
+/// gets 412 and nothing is written; the same text again keeps the version.
 #[utoipa::path(
     patch,
     path = "/diagrams/{id}",
@@ -387,6 +396,9 @@ pub async fn delete(
 }
 
 /// Bring a diagram back from the trash
+///
+/// A diagram moved to the trash (DELETE) can be restored for 30 days; answers the diagram as
+/// it now is. 404 when it is not in the trash.
 #[utoipa::path(
     post,
     path = "/diagrams/{id}/restore",
@@ -416,6 +428,9 @@ pub struct ShareBody {
 }
 
 /// Turn the public read-only link on or off
+///
+/// JSON `{"enabled": true|false}`. The answer's `share_url` is the link while sharing is on;
+/// turning it off makes the old link answer 404 at once.
 #[utoipa::path(
     post,
     path = "/diagrams/{id}/share",
@@ -440,6 +455,8 @@ pub async fn share(
 }
 
 /// The saved versions of a diagram, newest first
+///
+/// Every save keeps a revision (the newest 100); each entry has its version, title and time.
 #[utoipa::path(
     get,
     path = "/diagrams/{id}/revisions",
@@ -465,6 +482,8 @@ pub async fn revisions(
 }
 
 /// One saved version, with its source
+///
+/// 404 when the version was never saved or has been pruned.
 #[utoipa::path(
     get,
     path = "/diagrams/{id}/revisions/{version}",

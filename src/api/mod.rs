@@ -135,6 +135,9 @@ pub struct TokenJson {
 }
 
 /// Who is calling
+///
+/// The account the token belongs to, the token's name and scope, and when it expires (also
+/// in every response's `Reef-Token-Expires`).
 #[utoipa::path(
     get,
     path = "/me",
@@ -231,7 +234,7 @@ struct RenderBody {
     )),
     responses(
         (status = 200, description = "The rendered image, or a text drawing.", content(
-            (String = "image/svg+xml"),
+            (openapi::Svg = "image/svg+xml"),
             (Png = "image/png"),
             (openapi::Pdf = "application/pdf"),
             (String = "text/plain"),

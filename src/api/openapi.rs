@@ -3,18 +3,20 @@
 //! holds what is shared: the bearer scheme and its scopes, the error envelope and the reusable
 //! error responses.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+use axum::extract::State;
 use axum::http::{Method, header};
 use axum::response::{IntoResponse, Response};
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{Object, ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, RefOr};
 use utoipa::{Modify, OpenApi, PartialSchema, ToResponse, ToSchema};
 
 use crate::auth::Access;
+use crate::config::Config;
 use crate::error::{CODES, ErrorBody};
 
 const DESCRIPTION: &str = "\
@@ -111,41 +113,56 @@ impl Modify for ErrorCodes {
     }
 }
 
-/// A PNG image body: raw bytes, which OpenAPI 3.1 spells as a string with a media type.
-pub struct Png;
+/// A file body of one media type: raw bytes, which OpenAPI 3.1 spells as a schema without a
+/// `type` (the bytes are no JSON string) carrying the `contentMediaType`, plus
+/// `format: binary` for generators written for 3.0.
+macro_rules! file_schema {
+    ($(#[$doc:meta])* $name:ident, $media:literal) => {
+        $(#[$doc])*
+        pub struct $name;
 
-impl PartialSchema for Png {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .content_media_type("image/png")
-            .into()
-    }
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                    .content_media_type($media)
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {}
+    };
 }
 
-impl ToSchema for Png {}
+file_schema!(
+    /// A PNG image.
+    Png,
+    "image/png"
+);
+file_schema!(
+    /// A PDF document.
+    Pdf,
+    "application/pdf"
+);
+file_schema!(
+    /// An SVG image (served with a sandboxing Content-Security-Policy).
+    Svg,
+    "image/svg+xml"
+);
+file_schema!(
+    /// A Mermaid text file, offered as a download.
+    MermaidFile,
+    "text/vnd.mermaid"
+);
 
-/// A PDF document body: raw bytes.
-pub struct Pdf;
-
-impl PartialSchema for Pdf {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .content_media_type("application/pdf")
-            .into()
-    }
-}
-
-impl ToSchema for Pdf {}
-
-/// A raw Mermaid text body (`curl -T file.mmd`): not empty, not only whitespace. No `type`:
-/// a text body is text whatever it spells, so `42` is a (bad) diagram, not a wrong type.
+/// A raw Mermaid text body (`curl -T file.mmd`): a string, not empty, not only whitespace.
 pub struct MermaidText;
 
 impl PartialSchema for MermaidText {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()
+            .schema_type(Type::String)
             .description(Some("Mermaid text, at most 256 KiB."))
             .min_length(Some(1))
             .pattern(Some(r"\S"))
@@ -324,15 +341,121 @@ response_sets! {
     RenderErrors = [400 => Some("BadRequest"), 401 => Some("Unauthorized"), 403 => Some("Forbidden"), 413 => Some("TooLarge"), 415 => Some("UnsupportedMediaType"), 422 => Some("Invalid"), 429 => Some("RateLimited"), 503 => Some("RenderFailed")];
 }
 
-/// The whole document as JSON, built once.
+/// The whole document as JSON, built once, with the parts utoipa's annotations cannot say
+/// written in by [`complete`].
 fn json() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     DOCUMENT.get_or_init(|| {
-        super::openapi().to_json().unwrap_or_else(|e| {
+        let mut document = serde_json::to_value(super::openapi()).unwrap_or_default();
+        complete(&mut document);
+        serde_json::to_string(&document).unwrap_or_else(|e| {
             tracing::error!(error = %e, "could not serialise the OpenAPI document");
             String::from("{}")
         })
     })
+}
+
+/// The server list as served: Reef's public path (`/` at a host's root, `/reef` under a
+/// sub-path), so generated clients call the right place; the document is built with `/` and
+/// the path written in per request.
+fn servers(url: &str) -> String {
+    let list = serde_json::json!([{"url": url, "description": "This Reef server."}]);
+    format!("\"servers\":{list}")
+}
+
+/// A diagram id in a path: what `DiagramId` accepts.
+const ID_PATTERN: &str = "^[A-Za-z0-9]{1,32}$";
+
+/// What every operation answers besides its own responses, and what annotations cannot
+/// express: the server list; `405` and `500` in the envelope; `Reef-Token-Expires` on every
+/// answer to a bearer call but `401`; and the id pattern that tells `/diagrams/{id}` from
+/// `/diagrams/{id}.svg` apart.
+fn complete(document: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    if let Some(root) = document.as_object_mut() {
+        root.insert(
+            "servers".into(),
+            json!([{"url": "/", "description": "This Reef server."}]),
+        );
+    }
+    let error = |description: &str| {
+        json!({
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+        })
+    };
+    let expires = json!({
+        "description": "When the token used expires (RFC 3339, UTC).",
+        "schema": {"type": "string", "format": "date-time"},
+    });
+    let shared = document
+        .pointer("/components/responses")
+        .cloned()
+        .unwrap_or_default();
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    // `/diagrams/{id}.svg` also fits the template `/diagrams/{id}`; validators that take the
+    // first template fitting a URL (openapi-core) must meet the exports first.
+    let mut entries: Vec<(String, Value)> = std::mem::take(paths).into_iter().collect();
+    entries.sort_by_key(|(path, _)| !path.contains("}."));
+    paths.extend(entries);
+    for item in paths.values_mut().filter_map(Value::as_object_mut) {
+        for (method, operation) in item.iter_mut() {
+            if !["get", "put", "post", "patch", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            let bearer = operation
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            if let Some(parameters) = operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut)
+            {
+                for parameter in parameters {
+                    if parameter["in"] == "path" && parameter["name"] == "id" {
+                        parameter["schema"] = json!({"type": "string", "pattern": ID_PATTERN});
+                    }
+                }
+            }
+            let Some(responses) = operation
+                .get_mut("responses")
+                .and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            responses
+                .entry("405")
+                .or_insert_with(|| error("`method_not_allowed`: the path does not take this method; `Allow` lists those it does."));
+            responses.entry("500").or_insert_with(|| {
+                error("`internal_error`: Reef could not complete the request (the detail is logged, never returned).")
+            });
+            if bearer {
+                for (status, response) in responses.iter_mut() {
+                    if status == "401" {
+                        continue;
+                    }
+                    // A reference cannot carry headers of its own: this operation gets a copy.
+                    let named = response
+                        .get("$ref")
+                        .and_then(Value::as_str)
+                        .and_then(|r| r.strip_prefix("#/components/responses/"))
+                        .and_then(|name| shared.get(name))
+                        .cloned();
+                    if let Some(copy) = named {
+                        *response = copy;
+                    }
+                    if let Some(response) = response.as_object_mut() {
+                        let headers = response.entry("headers").or_insert_with(|| json!({}));
+                        if let Some(headers) = headers.as_object_mut() {
+                            headers.insert("Reef-Token-Expires".into(), expires.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// This document
@@ -346,6 +469,12 @@ fn json() -> &'static str {
     security(()),
     responses((status = 200, description = "The OpenAPI document.", content_type = "application/json", body = serde_json::Value))
 )]
-pub async fn document() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], json()).into_response()
+pub async fn document(State(config): State<Arc<Config>>) -> Response {
+    let path = config.public_path();
+    let body = if path.is_empty() {
+        json().to_owned()
+    } else {
+        json().replacen(&servers("/"), &servers(path), 1)
+    };
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
