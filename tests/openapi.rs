@@ -440,3 +440,56 @@ async fn under_a_sub_path_the_document_names_it_as_its_server() {
         .unwrap();
     assert_eq!(doc["servers"][0]["url"], "/reef");
 }
+
+#[tokio::test]
+async fn every_operation_says_what_it_does_and_lists_its_common_answers() {
+    let server = TestServer::start().await;
+    let doc: Value = reqwest::get(server.url("/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let schemas = &doc["components"]["schemas"];
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let at = format!("{method} {path}");
+            assert!(
+                op["description"].as_str().is_some_and(|d| d.len() > 20),
+                "{at} has no description"
+            );
+            let responses = op["responses"].as_object().unwrap();
+            assert!(
+                responses.contains_key("405") && responses.contains_key("500"),
+                "{at}"
+            );
+            let bearer = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            for (status, response) in responses {
+                let has = response["headers"].get("Reef-Token-Expires").is_some();
+                assert_eq!(has, bearer && status != "401", "{at} {status}");
+            }
+            for parameter in op["parameters"].as_array().into_iter().flatten() {
+                if parameter["name"] == "id" {
+                    assert_eq!(
+                        parameter["schema"]["pattern"], "^[A-Za-z0-9]{1,32}$",
+                        "{at}"
+                    );
+                }
+            }
+            // Every JSON body it takes has an example.
+            let body = &op["requestBody"]["content"]["application/json"]["schema"]["$ref"];
+            if let Some(name) = body.as_str().and_then(|r| r.rsplit('/').next()) {
+                assert!(
+                    schemas[name]["examples"].is_array(),
+                    "{at}: {name} has no example"
+                );
+            }
+        }
+    }
+    // Raw text is a string; files are binary.
+    assert_eq!(schemas["MermaidText"]["type"], "string");
+    assert_eq!(schemas["Png"]["format"], "binary");
+    assert_eq!(schemas["Png"]["contentMediaType"], "image/png");
+}

@@ -164,7 +164,8 @@ macro_rules! export_doc {
     ($name:ident, $ext:literal, $summary:literal, $media:literal, $body:ty, $description:literal, $errors:ident $(, $query:ident)?) => {
         #[doc = $summary]
         #[doc = ""]
-        #[doc = concat!($description, " Conditional: a matching `If-None-Match` gets 304 without rendering.")]
+        #[doc = $description]
+        #[doc = "A matching `If-None-Match` gets 304 without rendering."]
         #[utoipa::path(
             get,
             path = concat!("/diagrams/{id}.", $ext),

@@ -363,6 +363,70 @@ fn servers(url: &str) -> String {
     format!("\"servers\":{list}")
 }
 
+/// An example of each body the API takes or gives, so every operation shows one (documentation
+/// tools show a schema's `examples` wherever it is used).
+fn add_examples(document: &mut serde_json::Value) {
+    use serde_json::json;
+    const FLOW: &str = "flowchart LR\n    idea([Idea]) --> sketch[Sketch it in Reef]\n";
+    let diagram = json!({
+        "id": "k3J9xQ2mZp7A",
+        "title": "Release flow",
+        "source": FLOW,
+        "version": 3,
+        "created_at": "2026-11-02T09:14:05Z",
+        "updated_at": "2026-11-30T16:40:12Z",
+        "shared": true,
+        "share_url": "https://reef.example.net/s/Qe8vN2cT5rLw0aZb",
+    });
+    let examples = [
+        (
+            "CreateBody",
+            json!({"title": "Release flow", "source": FLOW}),
+        ),
+        (
+            "ReplaceBody",
+            json!({"title": "Release flow", "source": FLOW}),
+        ),
+        ("PatchBody", json!({"title": "Release flow, reviewed"})),
+        ("RenderBody", json!({"source": FLOW})),
+        ("ShareBody", json!({"enabled": true})),
+        ("MermaidText", json!(FLOW)),
+        ("DiagramJson", diagram.clone()),
+        (
+            "ListJson",
+            json!({"items": [diagram], "next_cursor": "1764520812.k3J9xQ2mZp7A"}),
+        ),
+        (
+            "ShareJson",
+            json!({"enabled": true, "url": "https://reef.example.net/s/Qe8vN2cT5rLw0aZb"}),
+        ),
+        (
+            "RevisionJson",
+            json!({"version": 2, "title": "Release flow", "source": FLOW, "created_at": "2026-11-29T11:02:44Z"}),
+        ),
+        (
+            "ErrorBody",
+            json!({"error": "precondition_failed", "message": "the diagram changed since the version in If-Match", "current_version": 4}),
+        ),
+    ];
+    let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    for (name, example) in examples {
+        if let Some(schema) = schemas
+            .get_mut(name)
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            schema
+                .entry("examples")
+                .or_insert_with(|| serde_json::Value::Array(vec![example]));
+        }
+    }
+}
+
 /// A diagram id in a path: what `DiagramId` accepts.
 const ID_PATTERN: &str = "^[A-Za-z0-9]{1,32}$";
 
@@ -388,6 +452,7 @@ fn complete(document: &mut serde_json::Value) {
         "description": "When the token used expires (RFC 3339, UTC).",
         "schema": {"type": "string", "format": "date-time"},
     });
+    add_examples(document);
     let shared = document
         .pointer("/components/responses")
         .cloned()
