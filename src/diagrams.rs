@@ -287,7 +287,7 @@ pub async fn create(
 ) -> DiagramResult<Diagram> {
     let (title, source) = validate(title.unwrap_or(UNTITLED), source)?;
     let (owner, id, now) = (owner.clone(), DiagramId::new_random(), state.clock.now());
-    let room = Allowance::of(state, &owner);
+    let room = Allowance::of(state, &owner).await?;
     state
         .db
         .write_or_refuse(move |tx| {
@@ -334,7 +334,8 @@ pub async fn usage(state: &AppState, owner: &Owner) -> DiagramResult<(Usage, Quo
 /// Bytes as people read them: `812 KiB`, `4.9 MiB`.
 pub fn human_bytes(bytes: u64) -> String {
     const MIB: u64 = 1024 * 1024;
-    if bytes < MIB {
+    // From 1000 KiB on, MiB reads better ("1.0 MiB", not "1001 KiB").
+    if bytes < 1000 * 1024 {
         format!("{} KiB", bytes.div_ceil(1024))
     } else {
         let tenths = (bytes * 10).div_ceil(MIB);
@@ -344,29 +345,44 @@ pub fn human_bytes(bytes: u64) -> String {
 
 /// What an owner may keep, and how it can make room: its quota, the room all guests share,
 /// and whether signing in is a way out.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone)]
 struct Allowance {
     quota: Quota,
     /// Bytes all guests together may keep, for a guest owner; 0 means no such limit.
     all_guests: u64,
+    /// What all guests together keep (counted at most 30 s ago, plus the writes since).
+    guests_known: u64,
+    /// Where that count lives, to add this write's growth to.
+    limits: std::sync::Arc<crate::state::Limits>,
     guest: bool,
     /// Accounts exist on this server, so a guest can sign in to keep more.
     can_sign_in: bool,
 }
 
 impl Allowance {
-    fn of(state: &AppState, owner: &Owner) -> Self {
+    /// The allowance of `owner`. For a guest under a shared cap, the guests' total comes from
+    /// a count at most 30 s old, made outside any write (summing every guest's storage takes
+    /// a while, and must not hold the write lock).
+    async fn of(state: &AppState, owner: &Owner) -> Result<Self, DbError> {
         let guest = matches!(owner, Owner::Guest(_));
-        Self {
+        let all_guests = if guest {
+            state.config.guests_total_bytes
+        } else {
+            0
+        };
+        let guests_known = if all_guests > 0 {
+            guests_total(state).await?
+        } else {
+            0
+        };
+        Ok(Self {
             quota: quota_of(state, owner),
-            all_guests: if guest {
-                state.config.guests_total_bytes
-            } else {
-                0
-            },
+            all_guests,
+            guests_known,
+            limits: std::sync::Arc::clone(&state.limits),
             guest,
             can_sign_in: state.config.accounts,
-        }
+        })
     }
 
     fn limits_storage(&self) -> bool {
@@ -386,10 +402,24 @@ impl Allowance {
 
     fn too_many(&self, diagrams: u64) -> DiagramError {
         let who = if self.guest { "a guest" } else { "an account" };
+        let most = self.quota.diagrams;
         DiagramError::QuotaExceeded(format!(
-            "You have {diagrams} diagram{s}, the most {who} may keep here. {room}",
+            "You have {diagrams} diagram{s}; {who} may keep {most} here. {room}",
             s = if diagrams == 1 { "" } else { "s" },
             room = self.way_out("Move diagrams you no longer need to the trash to make room")
+        ))
+    }
+
+    /// The refusal of a guest write that would grow storage all guests have used up.
+    fn guests_room_full(&self) -> DiagramError {
+        DiagramError::QuotaExceeded(format!(
+            "Guests together have used all the storage this server gives them ({limit}). {}",
+            if self.can_sign_in {
+                "Sign in to keep working, or delete diagrams for good from the trash."
+            } else {
+                "Delete diagrams for good from the trash."
+            },
+            limit = human_bytes(self.all_guests),
         ))
     }
 }
@@ -419,20 +449,26 @@ fn within_storage(
         ))));
     }
     if room.all_guests > 0 {
-        let all = db::guests_usage(conn)?;
-        if all > room.all_guests {
-            return Ok(Err(DiagramError::QuotaExceeded(format!(
-                "Guests together have used all the storage this server gives them ({limit}). {}",
-                if room.can_sign_in {
-                    "Sign in to keep working, or delete diagrams for good from the trash."
-                } else {
-                    "Delete diagrams for good from the trash."
-                },
-                limit = human_bytes(room.all_guests),
-            ))));
+        let growth = after.bytes - before.bytes;
+        if room.guests_known.saturating_add(growth) > room.all_guests {
+            return Ok(Err(room.guests_room_full()));
         }
+        // Counted now; a write rolled back later overcounts until the next count.
+        room.limits.guest_room.add(growth);
     }
     Ok(Ok(()))
+}
+
+/// Bytes all guests keep, counted at most 30 s ago (the count reads every guest's rows, so
+/// it is made outside writes and kept for a while).
+async fn guests_total(state: &AppState) -> Result<u64, DbError> {
+    let room = &state.limits.guest_room;
+    if let Some(known) = room.fresh(std::time::Duration::from_secs(30)) {
+        return Ok(known);
+    }
+    let total = state.db.run(|conn| db::guests_usage(conn)).await?;
+    room.set(total);
+    Ok(total)
 }
 
 /// Writes a new title and source computed from the current diagram by `change`, in one
@@ -456,7 +492,7 @@ where
     F: FnOnce(&Diagram) -> (String, String) + Send + 'static,
 {
     let (owner, id, now) = (owner.clone(), id.clone(), state.clock.now());
-    let room = Allowance::of(state, &owner);
+    let room = Allowance::of(state, &owner).await?;
     state
         .db
         .write_or_refuse(move |tx| {
@@ -522,7 +558,7 @@ pub async fn trash(
 /// quota allows.
 pub async fn restore(state: &AppState, owner: &Owner, id: &DiagramId) -> DiagramResult<Diagram> {
     let (owner, id) = (owner.clone(), id.clone());
-    let room = Allowance::of(state, &owner);
+    let room = Allowance::of(state, &owner).await?;
     state
         .db
         .write_or_refuse(move |tx| {
@@ -628,7 +664,7 @@ pub async fn restore_revision(
     version: i64,
 ) -> DiagramResult<Diagram> {
     let (owner, id, now) = (owner.clone(), id.clone(), state.clock.now());
-    let room = Allowance::of(state, &owner);
+    let room = Allowance::of(state, &owner).await?;
     state
         .db
         .write_or_refuse(move |tx| {

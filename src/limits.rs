@@ -345,3 +345,34 @@ impl PreviewLimits {
         }
     }
 }
+
+/// The storage all guests keep, as last counted: summing it reads every guest's rows, so it
+/// is counted at most every so often rather than on every write.
+#[derive(Default)]
+pub struct GuestRoom(Mutex<Option<(u64, Instant)>>);
+
+impl GuestRoom {
+    /// The last count, if made less than `max_age` ago.
+    pub fn fresh(&self, max_age: Duration) -> Option<u64> {
+        let known = self.0.lock().ok()?;
+        known
+            .filter(|(_, at)| at.elapsed() < max_age)
+            .map(|(bytes, _)| bytes)
+    }
+
+    /// Adds a write's growth to the last count.
+    pub fn add(&self, bytes: u64) {
+        if let Ok(mut known) = self.0.lock()
+            && let Some((total, _)) = known.as_mut()
+        {
+            *total = total.saturating_add(bytes);
+        }
+    }
+
+    /// Records a count just made.
+    pub fn set(&self, bytes: u64) {
+        if let Ok(mut known) = self.0.lock() {
+            *known = Some((bytes, Instant::now()));
+        }
+    }
+}

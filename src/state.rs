@@ -9,7 +9,9 @@ use axum::extract::FromRef;
 
 use crate::config::Config;
 use crate::db::{Db, UnixTime};
-use crate::limits::{ApiLimits, HeavyWork, LoginLimits, PreviewLimits, RequesterRate, UsedNonces};
+use crate::limits::{
+    ApiLimits, GuestRoom, HeavyWork, LoginLimits, PreviewLimits, RequesterRate, UsedNonces,
+};
 use crate::render::Renderer;
 
 /// Everything a handler may need; cheap to clone (every part is shared).
@@ -56,6 +58,11 @@ pub struct Limits {
     pub previews: PreviewLimits,
     /// Kroki- and mermaid.ink-style render URLs, per address (`REEF_PUBLIC_RENDER_PER_MIN`).
     pub public_renders: RequesterRate,
+    /// Guests' writes per address: a stranger making a new guest per request still writes
+    /// from one address.
+    pub guest_writes: RequesterRate,
+    /// The storage all guests keep, as last counted.
+    pub guest_room: GuestRoom,
     /// Password hashing: two at a time, a caller waits at most 5 s for a turn.
     pub hashing: HeavyWork,
 }
@@ -72,6 +79,9 @@ impl AppState {
                 config.public_render_per_min,
                 config.public_render_per_min.max(1),
             ),
+            // A person edits a few times a minute; 60 saves at once, then one a second.
+            guest_writes: RequesterRate::new(60, 60),
+            guest_room: GuestRoom::default(),
             hashing: HeavyWork::new(2, std::time::Duration::from_secs(5)),
         };
         Self {

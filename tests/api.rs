@@ -759,7 +759,7 @@ async fn mermaid_text_uploads_are_taken_under_any_text_type_and_mislabelled_json
     mislabelled.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_json");
     let message = mislabelled.json()["message"].as_str().unwrap().to_owned();
     assert!(
-        message.contains("is Mermaid text: send it with Content-Type: text/plain"),
+        message.contains("is Mermaid text: send the same body with Content-Type: text/plain"),
         "{message}"
     );
     let create = Api::send(
@@ -773,7 +773,7 @@ async fn mermaid_text_uploads_are_taken_under_any_text_type_and_mislabelled_json
         create.json()["message"]
             .as_str()
             .unwrap()
-            .contains("PUT the text")
+            .contains("put the text in the JSON body")
     );
     // Broken JSON that is not Mermaid keeps the parser's own explanation.
     let broken = Api::send(

@@ -163,9 +163,9 @@ fn parse_labelled_json<T: DeserializeOwned>(
         } if looks_like_mermaid(bytes) => ApiError::Invalid {
             code: "invalid_json",
             message: if text_allowed {
-                "The body is labelled application/json but is Mermaid text: send it with Content-Type: text/plain, or as JSON {\"source\": \"…\"}.".into()
+                "The body is labelled application/json but is Mermaid text: send the same body with Content-Type: text/plain.".into()
             } else {
-                "The body is labelled application/json but is Mermaid text: send JSON {\"title\": \"…\", \"source\": \"…\"}, or create the diagram and then PUT the text with Content-Type: text/plain.".into()
+                "The body is labelled application/json but is Mermaid text: put the text in the JSON body's \"source\" field, or send it as text/plain to PUT /api/diagrams/{id} (which takes raw text).".into()
             },
         },
         other => other,

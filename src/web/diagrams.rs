@@ -113,16 +113,34 @@ fn usage_line(used: diagrams::Usage, quota: diagrams::Quota) -> Option<String> {
     if parts.is_empty() {
         return None;
     }
-    let over = (quota.diagrams > 0 && used.diagrams > quota.diagrams)
-        || (quota.bytes > 0 && used.bytes > quota.bytes);
-    Some(if over {
-        format!(
-            "Over this server's limit: using {}. New diagrams, and saves that add storage, are refused until you make room.",
-            parts.join(" · ")
-        )
-    } else {
-        format!("Using {}.", parts.join(" · "))
-    })
+    let too_many = quota.diagrams > 0 && used.diagrams > quota.diagrams;
+    let too_big = quota.bytes > 0 && used.bytes > quota.bytes;
+    let refused = match (too_many, too_big) {
+        (false, false) => return Some(format!("Using {}.", parts.join(" · "))),
+        (true, false) => "New diagrams are",
+        (false, true) => "Saves that add storage are",
+        (true, true) => "New diagrams, and saves that add storage, are",
+    };
+    Some(format!(
+        "Over this server's limit: using {}. {refused} refused until you make room.",
+        parts.join(" · ")
+    ))
+}
+
+/// Counts a guest's write against its address's rate (a stranger making a new guest for
+/// every request still writes from one address); accounts are not counted here.
+///
+/// # Errors
+/// [`AppError::TooManyRequests`] over the rate.
+fn guest_write(state: &AppState, visitor: &Visitor) -> AppResult<()> {
+    if visitor.user.is_some() {
+        return Ok(());
+    }
+    state
+        .limits
+        .guest_writes
+        .check(visitor.requester())
+        .map_err(|_| AppError::TooManyRequests)
 }
 
 /// `POST /d`: a new diagram from the example, then its editor.
@@ -131,6 +149,7 @@ pub async fn create(
     visitor: Visitor,
     CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> AppResult<Redirect> {
+    guest_write(&state, &visitor)?;
     let created = diagrams::create(&state, &visitor.owner(), None, EXAMPLE).await?;
     Ok(Redirect::to(&format!("/d/{}", created.id)))
 }
@@ -256,6 +275,7 @@ pub async fn save(
     CsrfForm(form): CsrfForm<SaveForm>,
 ) -> AppResult<Response> {
     let id = DiagramId::parse(&id)?;
+    guest_write(&state, &visitor)?;
     let (title, source) = (form.title.clone(), form.source.clone());
     let saved = diagrams::update(&state, &visitor.owner(), &id, form.version, move |_| {
         (title, source)
