@@ -151,7 +151,14 @@ async fn kroki_requests_get_kroki_answers() {
     let bomb = kroki_encode(&"%% padding\n".repeat(100_000));
     assert!(bomb.len() < 8 * 1024);
     let reply = get(&server, &format!("/mermaid/svg/{bomb}")).await;
-    assert_eq!(reply.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(reply.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        reply
+            .text()
+            .await
+            .unwrap()
+            .contains("inflates to more than 300 KiB")
+    );
 }
 
 #[tokio::test]

@@ -114,6 +114,16 @@ fn inflate(bytes: &[u8]) -> Option<String> {
         .or_else(|| read(&mut flate2::read::DeflateDecoder::new(bytes)))
 }
 
+/// Whether `bytes` inflate to more than [`MAX_INFLATED`] (counted without keeping them), so
+/// a refusal can say the diagram is too large rather than badly encoded.
+fn inflates_too_far(bytes: &[u8]) -> bool {
+    let count = |reader: &mut dyn Read| {
+        std::io::copy(&mut reader.take(MAX_INFLATED + 1), &mut std::io::sink()).unwrap_or(0)
+    };
+    count(&mut flate2::read::ZlibDecoder::new(bytes)) > MAX_INFLATED
+        || count(&mut flate2::read::DeflateDecoder::new(bytes)) > MAX_INFLATED
+}
+
 /// The Mermaid Live Editor's state: the code and, as an object or a JSON string, mermaid's
 /// configuration.
 #[derive(Deserialize)]
@@ -232,12 +242,18 @@ pub async fn kroki_get(
     Path((format, encoded)): Path<(String, String)>,
 ) -> Result<Response, Refused> {
     let format = kroki_format(&format)?;
-    let source = (encoded.len() <= MAX_ENCODED)
+    let deflated = (encoded.len() <= MAX_ENCODED)
         .then(|| base64_bytes(&encoded))
-        .flatten()
-        .and_then(|bytes| inflate(&bytes))
-        .ok_or_else(|| {
-            bad_request("The diagram in the URL is not base64url-encoded zlib-deflated text.")
+        .flatten();
+    let source = deflated
+        .as_deref()
+        .and_then(inflate)
+        .ok_or_else(|| match &deflated {
+            Some(bytes) if inflates_too_far(bytes) => Refused(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The diagram in the URL inflates to more than 300 KiB; a diagram may have 256 KiB of text.".into(),
+            ),
+            _ => bad_request("The diagram in the URL is not base64url-encoded zlib-deflated text."),
         })?;
     draw(&state, ip, &source, format).await
 }
