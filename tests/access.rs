@@ -85,6 +85,7 @@ POST   /d                                 403c  303   303   403c  403c  403c  40
 GET    /d/{id}                            404   404   404   404   404   404   404   404   200   200
 POST   /d/{id}                            403c  404   404   403c  403c  403c  403c  403c  303   403c
 GET    /d/{id}/image.svg                  404   404   404   404   404   404   404   404   200   200
+GET    /d/{id}/download/{ext}             404   404   404   404   404   404   404   404   200   200
 POST   /d/{id}/delete                     403c  404   404   403c  403c  403c  403c  403c  303   403c
 POST   /d/{id}/restore                    403c  404   404   403c  403c  403c  403c  403c  303   403c
 POST   /d/{id}/purge                      403c  404   404   403c  403c  403c  403c  403c  303   403c
@@ -97,6 +98,7 @@ GET    /trash                             200   200   200   200   200   200   20
 POST   /preview                           403c  200   200   403c  403c  403c  403c  403c  200   403c
 GET    /s/{share_id}                      200   200   200   200   200   200   200   200   200   200
 GET    /s/{share_id}/image.svg            200   200   200   200   200   200   200   200   200   200
+GET    /s/{share_id}/download/{ext}       200   200   200   200   200   200   200   200   200   200
 GET    /static/{file}                     200   200   200   200   200   200   200   200   200   200
 GET    /mermaid/{format}/{encoded}        200   200   200   200   200   200   200   200   200   200
 POST   /mermaid/{format}                  200   200   200   200   200   200   200   200   200   200
@@ -149,6 +151,7 @@ POST   /d                                 403c  303   403c  303
 GET    /d/{id}                            404   404   404   200
 POST   /d/{id}                            403c  404   403c  303
 GET    /d/{id}/image.svg                  404   404   404   200
+GET    /d/{id}/download/{ext}             404   404   404   200
 POST   /d/{id}/delete                     403c  404   403c  303
 POST   /d/{id}/restore                    403c  404   403c  303
 POST   /d/{id}/purge                      403c  404   403c  303
@@ -161,6 +164,7 @@ GET    /trash                             200   200   200   200
 POST   /preview                           403c  200   403c  200
 GET    /s/{share_id}                      200   200   200   200
 GET    /s/{share_id}/image.svg            200   200   200   200
+GET    /s/{share_id}/download/{ext}       200   200   200   200
 GET    /static/{file}                     200   200   200   200
 GET    /mermaid/{format}/{encoded}        200   200   200   200
 POST   /mermaid/{format}                  200   200   200   200
@@ -541,7 +545,7 @@ fn fill(template: &str, diagram: &str, token: Option<i64>, asset: &str) -> Strin
             .replace("{format}", "svg")
             .replace("{encoded}", &encoded);
     }
-    path = path.replace("{format}", "svg");
+    path = path.replace("{format}", "svg").replace("{ext}", "svg");
     path.replace("{id}", diagram)
 }
 

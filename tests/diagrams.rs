@@ -620,3 +620,75 @@ async fn get_if_none_match(browser: &Browser, path: &str, etag: &str) -> reqwest
         .await
         .unwrap()
 }
+
+#[tokio::test]
+async fn the_editor_and_the_share_page_offer_downloads_named_after_the_title() {
+    let server = TestServer::start().await;
+    let b = server.browser();
+    let id = b.new_diagram().await;
+    let source = "flowchart LR\n  a[Download me] --> b\n";
+    b.save(&id, "Release flow / v2: ünïcode", source).await;
+    let editor = b.get(&format!("/d/{id}")).await;
+    assert!(
+        editor.body.contains(&format!("/d/{id}/download/png")),
+        "{}",
+        editor.body
+    );
+
+    let svg = b.get(&format!("/d/{id}/download/svg")).await;
+    assert_eq!(svg.status, StatusCode::OK);
+    assert_eq!(svg.headers["content-type"], "image/svg+xml");
+    assert_eq!(
+        svg.headers["content-disposition"],
+        "attachment; filename=\"Release flow - v2- -n-code.svg\""
+    );
+    assert!(svg.body.contains("Download me"));
+    let png = b
+        .client
+        .get(b.url(&format!("/d/{id}/download/png?scale=1")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(png.status(), StatusCode::OK);
+    assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    let mmd = b.get(&format!("/d/{id}/download/mmd")).await;
+    assert_eq!(mmd.body, source);
+    for bad in ["jpeg", "png?scale=9"] {
+        assert_eq!(
+            b.get(&format!("/d/{id}/download/{bad}")).await.status,
+            StatusCode::NOT_FOUND,
+            "{bad}"
+        );
+    }
+    // Another visitor cannot download it; a broken diagram is a page saying why.
+    let other = server.browser();
+    assert_eq!(
+        other.get(&format!("/d/{id}/download/svg")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Shared, anyone with the link can; unshared, nobody.
+    b.post(&format!("/d/{id}/share"), &[("enabled", "on")])
+        .await;
+    let editor = b.get(&format!("/d/{id}")).await;
+    let share = extract_between(&editor.body, "/s/", "\"").unwrap();
+    let page = other.get(&format!("/s/{share}")).await;
+    assert!(page.body.contains(&format!("/s/{share}/download/svg")));
+    let shared = other.get(&format!("/s/{share}/download/mmd")).await;
+    assert_eq!(shared.status, StatusCode::OK);
+    assert_eq!(shared.body, source);
+    b.post(&format!("/d/{id}/share"), &[("enabled", "off")])
+        .await;
+    assert_eq!(
+        other.get(&format!("/s/{share}/download/mmd")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let broken = b.new_diagram().await;
+    b.save(&broken, "Broken", "flowchart LR\n  a -->\n").await;
+    let refused = b.get(&format!("/d/{broken}/download/svg")).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+}

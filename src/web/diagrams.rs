@@ -402,6 +402,99 @@ pub async fn render_image(
     }
 }
 
+/// A download's query: `?scale=` 1 to 4 for PNG (default 2).
+#[derive(Deserialize)]
+pub struct DownloadQuery {
+    scale: Option<String>,
+}
+
+impl DownloadQuery {
+    /// The `?scale=` as given.
+    pub fn scale(&self) -> Option<&str> {
+        self.scale.as_deref()
+    }
+}
+
+/// A file name for `title`, safe in a `Content-Disposition` header and on every file system:
+/// letters, digits, spaces, `-`, `_` and `.` are kept (ASCII only), anything else becomes `-`;
+/// "diagram" when nothing is left.
+fn file_name(title: &str) -> String {
+    let kept: String = title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let trimmed = kept.trim_matches(|c: char| c == ' ' || c == '-' || c == '.');
+    if trimmed.is_empty() {
+        "diagram".to_owned()
+    } else {
+        trimmed.chars().take(80).collect()
+    }
+}
+
+/// `source` drawn as the file `ext` names (`svg`, `png`, `pdf`, `txt`, `mmd`), offered as a
+/// download named after `title`.
+///
+/// # Errors
+/// 404 for another extension or a bad scale; the renderer's refusal as a page (422, or 503
+/// when it is busy).
+pub async fn download(
+    state: &AppState,
+    by: diagrams::Requester,
+    title: &str,
+    source: &str,
+    ext: &str,
+    scale: Option<&str>,
+) -> AppResult<Response> {
+    let format = ExportFormat::from_ext(ext).ok_or(AppError::NotFound)?;
+    let scale = scale
+        .map(str::parse::<u8>)
+        .transpose()
+        .map_err(|_| AppError::NotFound)?;
+    let options =
+        crate::render::ExportOptions::new(scale, false).map_err(|_| AppError::NotFound)?;
+    match diagrams::export(state, by, source, format, options).await {
+        Ok(body) => Ok(export_response(
+            StatusCode::OK,
+            format,
+            body,
+            Some((&file_name(title), crate::http::Disposition::Attachment)),
+        )),
+        Err(DiagramError::Render(e)) => {
+            let status = match e.code() {
+                "render_failed" | "render_timeout" => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            Err(AppError::Refused(status, e.to_string()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /d/{id}/download/{ext}`: the visitor's diagram as a file (`?scale=` for PNG).
+pub async fn download_own(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path((id, ext)): Path<(String, String)>,
+    Query(query): Query<DownloadQuery>,
+) -> AppResult<Response> {
+    let d = live_diagram(&state, &visitor, &id).await?;
+    download(
+        &state,
+        visitor.requester(),
+        &d.title,
+        &d.source,
+        &ext,
+        query.scale(),
+    )
+    .await
+}
+
 /// `GET /d/{id}/image.svg`: the diagram drawn (see [`render_image`]).
 pub async fn image(
     State(state): State<AppState>,

@@ -55,6 +55,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/d", post(diagrams::create))
         .route("/d/{id}", get(diagrams::editor).post(diagrams::save))
         .route("/d/{id}/image.svg", get(diagrams::image))
+        .route("/d/{id}/download/{ext}", get(diagrams::download_own))
         .route("/d/{id}/delete", post(diagrams::delete))
         .route("/d/{id}/restore", post(diagrams::restore))
         .route("/d/{id}/share", post(diagrams::share))
@@ -81,6 +82,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let mut router = editing
         .route("/s/{share_id}", get(share::page))
         .route("/s/{share_id}/image.svg", get(share::image))
+        .route("/s/{share_id}/download/{ext}", get(share::download))
         .route("/static/{file}", get(static_file));
     if state.config.public_render {
         router = router

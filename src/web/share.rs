@@ -70,3 +70,23 @@ pub async fn image(
     let by = diagrams::Requester::address(ip);
     Ok(super::diagrams::render_image(&state, by, &headers, &d.source).await)
 }
+
+/// `GET /s/{share_id}/download/{ext}`: the shared diagram as a file, for anyone with the link
+/// (`?scale=` for PNG).
+pub async fn download(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path((share_id, ext)): Path<(String, String)>,
+    axum::extract::Query(query): axum::extract::Query<super::diagrams::DownloadQuery>,
+) -> AppResult<Response> {
+    let d = diagrams::shared(&state, &share_id).await?;
+    super::diagrams::download(
+        &state,
+        diagrams::Requester::address(ip),
+        &d.title,
+        &d.source,
+        &ext,
+        query.scale(),
+    )
+    .await
+}
