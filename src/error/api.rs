@@ -227,18 +227,20 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            ApiError::Render(e) => (
-                match e {
-                    RenderError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-                    RenderError::Timeout | RenderError::Unavailable(_) => {
-                        StatusCode::SERVICE_UNAVAILABLE
-                    }
-                    _ => StatusCode::UNPROCESSABLE_ENTITY,
-                },
-                e.code(),
-            ),
+            ApiError::Render(e) => (render_status(e), e.code()),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
+    }
+}
+
+/// The status a renderer refusal answers with, wherever it is answered: 413 for a source
+/// over the limit, 503 for the time limit or an unavailable worker (try again later), 422
+/// for the rest (the diagram itself).
+pub fn render_status(e: &RenderError) -> StatusCode {
+    match e {
+        RenderError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+        RenderError::Timeout | RenderError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 

@@ -6,7 +6,7 @@
 mod api;
 mod page;
 
-pub use api::{ApiError, ApiResult, CODES, ErrorBody, envelope, envelope_value};
+pub use api::{ApiError, ApiResult, CODES, ErrorBody, envelope, envelope_value, render_status};
 pub use page::{AppError, AppResult, links_under};
 
 use axum::http::StatusCode;

@@ -14,7 +14,7 @@ use crate::auth::{CsrfForm, CsrfHeader, Visitor};
 use crate::diagrams::{
     self, Cursor, Diagram, DiagramError, DiagramId, EXAMPLE, Preview, Requester,
 };
-use crate::error::{AppError, AppResult, envelope, refusal_status};
+use crate::error::{AppError, AppResult, envelope, refusal_status, render_status};
 use crate::etag::ContentTag;
 use crate::http::{BaseUrl, export_response};
 use crate::limits::RetryAfter;
@@ -465,13 +465,7 @@ pub async fn download(
             body,
             Some((&file_name(title), crate::http::Disposition::Attachment)),
         )),
-        Err(DiagramError::Render(e)) => {
-            let status = match e.code() {
-                "render_failed" | "render_timeout" => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            Err(AppError::Refused(status, e.to_string()))
-        }
+        Err(DiagramError::Render(e)) => Err(AppError::Refused(render_status(&e), e.to_string())),
         Err(e) => Err(e.into()),
     }
 }

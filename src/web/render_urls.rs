@@ -27,6 +27,7 @@ use serde::Deserialize;
 
 use crate::auth::ClientIp;
 use crate::diagrams::{self, DiagramError, Requester};
+use crate::error::render_status;
 use crate::http::{PlainTextError, export_response};
 use crate::render::{ExportFormat, ExportOptions};
 use crate::state::AppState;
@@ -217,10 +218,10 @@ async fn draw(
             Ok(response)
         }
         Err(DiagramError::Render(e)) => {
-            let status = match e.code() {
-                "render_failed" | "render_timeout" => StatusCode::SERVICE_UNAVAILABLE,
-                "source_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
-                _ => StatusCode::BAD_REQUEST,
+            // Kroki answers a diagram it cannot draw with 400, where Reef's API says 422.
+            let status = match render_status(&e) {
+                StatusCode::UNPROCESSABLE_ENTITY => StatusCode::BAD_REQUEST,
+                other => other,
             };
             Err(Refused(status, e.to_string()))
         }
