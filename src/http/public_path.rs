@@ -32,10 +32,10 @@ pub async fn under_public_path(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let prefix: Arc<str> = Arc::from(config.public_path());
-    if prefix.is_empty() {
+    if config.public_path().is_empty() {
         return next.run(request).await;
     }
+    let prefix: Arc<str> = Arc::from(config.public_path());
     if let Some(rest) = strip(request.uri().path(), &prefix) {
         let path_and_query = match request.uri().query() {
             Some(query) => format!("{rest}?{query}"),
