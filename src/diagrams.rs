@@ -105,6 +105,13 @@ impl Title {
                 "Keep the title to {MAX_TITLE_CHARS} characters or fewer."
             )));
         }
+        // A title is one line of text: line breaks, NUL and other control characters only
+        // reach it through a crafted request, and would break lists, file names and logs.
+        if title.chars().any(char::is_control) {
+            return Err(DiagramError::Invalid(
+                "A title is one line of text: remove line breaks and control characters.".into(),
+            ));
+        }
         Ok(Self(title.to_owned()))
     }
 
@@ -210,6 +217,194 @@ pub async fn list(
         .run(move |conn| db::list(conn, &owner, cursor.as_ref(), limit))
         .await?;
     Ok(Page { items, next })
+}
+
+/// A file name for a diagram called `title`, kept as written (Unicode included) but for the
+/// characters no common file system takes (`/ \ : * ? " < > |` and controls), which become
+/// `-`, and invisible direction and zero-width marks (which can make `exe.txt` read as
+/// `txt.exe`), which are dropped; without leading or trailing spaces, dashes and dots; at most
+/// 80 characters and 120 bytes (file systems count bytes, usually at most 255 with the
+/// extension); Windows' reserved device names (`CON`, `NUL`, `COM1`…) get a `_`; "diagram"
+/// when nothing is left. Downloads and "Export all" name files with it.
+pub fn file_name(title: &str) -> String {
+    const INVISIBLE: &[char] = &[
+        '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{061C}', '\u{FEFF}',
+        '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+        '\u{2068}', '\u{2069}',
+    ];
+    let kept: String = title
+        .chars()
+        .filter(|c| !INVISIBLE.contains(c))
+        .map(|c| {
+            if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+                '-'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let edge = |c: char| c.is_whitespace() || c == '-' || c == '.';
+    let mut short = String::new();
+    for c in kept.trim_matches(edge).chars().take(80) {
+        if short.len() + c.len_utf8() > 120 {
+            break;
+        }
+        short.push(c);
+    }
+    let short = short.trim_end_matches(edge);
+    if short.is_empty() {
+        return "diagram".to_owned();
+    }
+    let stem = short
+        .split('.')
+        .next()
+        .unwrap_or(short)
+        .trim()
+        .to_ascii_uppercase();
+    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.len() == 4
+            && stem.as_bytes()[3].is_ascii_digit());
+    if reserved {
+        format!("{short}_")
+    } else {
+        short.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod file_name_tests {
+    use super::file_name;
+
+    #[test]
+    fn file_names_are_safe_on_every_common_file_system() {
+        assert_eq!(file_name("Plan / v2: ünï"), "Plan - v2- ünï");
+        assert_eq!(file_name("\u{202E}evil\u{202C}txt.exe"), "eviltxt.exe");
+        assert_eq!(file_name("CON"), "CON_");
+        assert_eq!(file_name("nul.txt"), "nul.txt_");
+        assert_eq!(file_name("COM1"), "COM1_");
+        assert_eq!(file_name("Console"), "Console");
+        let emoji = "😀".repeat(200);
+        let name = file_name(&emoji);
+        assert!(
+            name.len() <= 120 && name.chars().all(|c| c == '😀'),
+            "{}",
+            name.len()
+        );
+        assert_eq!(file_name("../../etc/passwd"), "etc-passwd");
+        assert_eq!(file_name(" . "), "diagram");
+    }
+}
+
+/// `source` as a fenced `mermaid` code block for Markdown (GitHub, GitLab, MkDocs and most
+/// wikis draw it): the fence is three backticks, or one more than the longest run of
+/// backticks in the text, so the block cannot end early.
+pub fn markdown_block(source: &str) -> String {
+    let longest = source.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat((longest + 1).max(3));
+    format!(
+        "{fence}mermaid\n{}\n{fence}\n",
+        source.trim_end_matches('\n')
+    )
+}
+
+/// A link a diagram's `click` statement puts on a node (`click id "https://…"`,
+/// `click id href "https://…"`), for pages that show the diagram as an image, where the
+/// node itself cannot be clicked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeLink {
+    pub node: String,
+    pub url: String,
+}
+
+/// The `click` links of a diagram's text, in order, at most 50: only `http`, `https` and
+/// `mailto` addresses (a `javascript:` or callback `click` never becomes a link).
+pub fn node_links(source: &str) -> Vec<NodeLink> {
+    let mut links = Vec::new();
+    for line in source.lines() {
+        let Some(rest) = line.trim().strip_prefix("click ") else {
+            continue;
+        };
+        let mut words = rest.trim_start().splitn(2, char::is_whitespace);
+        let (Some(node), Some(tail)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let tail = tail.trim_start();
+        let tail = tail.strip_prefix("href").map_or(tail, str::trim_start);
+        let Some(quoted) = tail.strip_prefix('"') else {
+            continue;
+        };
+        let Some(url) = quoted.split('"').next() else {
+            continue;
+        };
+        let lower = url.to_ascii_lowercase();
+        if ["http://", "https://", "mailto:"]
+            .iter()
+            .any(|scheme| lower.starts_with(scheme))
+            && !url.chars().any(char::is_whitespace)
+        {
+            links.push(NodeLink {
+                node: node.to_owned(),
+                url: url.to_owned(),
+            });
+        }
+        if links.len() == 50 {
+            break;
+        }
+    }
+    links
+}
+
+/// Every live diagram of the owner as a zip archive of Mermaid files, newest first, each
+/// named after its title (see [`file_name`]; a name taken already gets " (2)", " (3)"…, case
+/// ignored), dated with its last change, deflated. Built off the async threads.
+///
+/// # Errors
+/// [`DiagramError::Store`] when reading fails or the archive cannot be written.
+pub async fn archive(state: &AppState, owner: &Owner) -> DiagramResult<Vec<u8>> {
+    let owner = owner.clone();
+    let (items, _) = state
+        .db
+        .run(move |conn| db::list(conn, &owner, None, ARCHIVE_MAX))
+        .await?;
+    // Writing a zip into memory fails only on a bug; it is reported as an internal error.
+    let internal = |e: String| DiagramError::Store(DbError::Task(e));
+    tokio::task::spawn_blocking(move || zip_of(&items))
+        .await
+        .map_err(|e| internal(e.to_string()))?
+        .map_err(|e| internal(format!("zip: {e}")))
+}
+
+/// The most diagrams one archive holds (far above any quota).
+const ARCHIVE_MAX: usize = 100_000;
+
+fn zip_of(items: &[Diagram]) -> zip::result::ZipResult<Vec<u8>> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut taken = std::collections::HashSet::new();
+    for d in items {
+        let base = file_name(&d.title);
+        let mut name = format!("{base}.mmd");
+        let mut n = 1;
+        while !taken.insert(name.to_lowercase()) {
+            n += 1;
+            name = format!("{base} ({n}).mmd");
+        }
+        let mut options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .unix_permissions(0o644);
+        if let Some(when) = time::OffsetDateTime::from_unix_timestamp(d.updated_at.seconds())
+            .ok()
+            .and_then(|t| {
+                zip::DateTime::try_from(time::PrimitiveDateTime::new(t.date(), t.time())).ok()
+            })
+        {
+            options = options.last_modified_time(when);
+        }
+        zip.start_file(name, options)?;
+        zip.write_all(d.source.as_bytes())?;
+    }
+    Ok(zip.finish()?.into_inner())
 }
 
 /// The owner's diagrams in the trash, most recently deleted first (at most 500).
@@ -596,8 +791,10 @@ pub async fn delete_for_good(state: &AppState, owner: &Owner, id: &DiagramId) ->
     }
 }
 
-/// Turns the public read-only link on (keeping an existing one) or off (the old link answers
-/// 404 at once). Returns the diagram as it now is; its `share_id` is the link's id.
+/// Turns the public read-only link on or off. On keeps the link the diagram has, or the one
+/// it had before sharing was last turned off (so a link given out works again), else makes
+/// one; off makes the link answer 404 at once. Returns the diagram as it now is; its
+/// `share_id` is the link's id.
 ///
 /// # Errors
 /// [`DiagramError::NotFound`].
@@ -607,9 +804,31 @@ pub async fn set_sharing(
     id: &DiagramId,
     enabled: bool,
 ) -> DiagramResult<Diagram> {
-    let new_share = enabled.then(|| secret::short_id(16));
+    let new_share = secret::short_id(16);
     on_diagram(state, owner, id, move |conn, owner, id| {
-        db::set_share(conn, owner, id.as_str(), new_share.as_deref())
+        let sharing = if enabled {
+            db::Sharing::On(&new_share)
+        } else {
+            db::Sharing::Off
+        };
+        db::set_share(conn, owner, id.as_str(), sharing)
+    })
+    .await
+}
+
+/// Shares the diagram under a new link: the old one answers 404 at once (for a link that
+/// went further than meant).
+///
+/// # Errors
+/// [`DiagramError::NotFound`].
+pub async fn renew_share_link(
+    state: &AppState,
+    owner: &Owner,
+    id: &DiagramId,
+) -> DiagramResult<Diagram> {
+    let new_share = secret::short_id(16);
+    on_diagram(state, owner, id, move |conn, owner, id| {
+        db::set_share(conn, owner, id.as_str(), db::Sharing::Renew(&new_share))
     })
     .await
 }
@@ -652,16 +871,20 @@ pub async fn revision(
     .await
 }
 
-/// Writes an old revision's title and source as a new version, in one transaction, so the
-/// restore itself can be undone.
+/// Writes an old revision's source as a new version, in one transaction, so the restore
+/// itself can be undone. The current title stays unless `with_title` asks for the
+/// revision's as well (a title is renamed on purpose more often than it is edited by
+/// mistake).
 ///
 /// # Errors
-/// [`DiagramError::NotFound`] for the diagram or the version.
+/// [`DiagramError::NotFound`] for the diagram or the version;
+/// [`DiagramError::QuotaExceeded`] when the new version would not fit.
 pub async fn restore_revision(
     state: &AppState,
     owner: &Owner,
     id: &DiagramId,
     version: i64,
+    with_title: bool,
 ) -> DiagramResult<Diagram> {
     let (owner, id, now) = (owner.clone(), id.clone(), state.clock.now());
     let room = Allowance::of(state, &owner).await?;
@@ -675,7 +898,12 @@ pub async fn restore_revision(
                 return Ok(Err(DiagramError::NotFound));
             };
             let before = storage_before(tx, &owner, &room)?;
-            let saved = db::save(tx, current, &old.title, &old.source, now)?;
+            let title = if with_title {
+                old.title
+            } else {
+                current.title.clone()
+            };
+            let saved = db::save(tx, current, &title, &old.source, now)?;
             Ok(within_storage(tx, &owner, &room, before)?.map(|()| saved))
         })
         .await?
@@ -694,11 +922,49 @@ pub async fn draw(state: &AppState, by: Requester, source: &str) -> Result<Rende
         .await
 }
 
+/// The themes mermaid.js ships.
+pub const THEMES: &[&str] = &["default", "base", "dark", "forest", "neutral"];
+
+/// `source` drawn in `theme` (one of [`THEMES`]): an `init` directive added on its own line,
+/// after the front matter when there is one, unless the text already chooses a theme (a
+/// `theme` in its front matter or a directive), in which case its choice stands and None is
+/// returned; None also for `default` or an unknown theme. Returns the text and the 1-based
+/// line the directive went in (every line from there on moved down by one).
+pub fn with_theme(source: &str, theme: &str) -> Option<(String, u32)> {
+    if theme == "default" || !THEMES.contains(&theme) {
+        return None;
+    }
+    let directive = format!("%%{{init: {{\"theme\": \"{theme}\"}}}}%%\n");
+    let lines: Vec<&str> = source.split_inclusive('\n').collect();
+    // Front matter: a first line of `---` up to the next `---`.
+    let front = (lines.first().map(|l| l.trim()) == Some("---"))
+        .then(|| lines.iter().skip(1).position(|l| l.trim() == "---"))
+        .flatten()
+        .map_or(0, |end| end + 2);
+    let configured = |l: &&str| {
+        let l = l.trim_start();
+        l.contains("theme") && (l.starts_with("%%{") || front > 0)
+    };
+    if lines[..front].iter().any(configured)
+        || lines
+            .iter()
+            .any(|l| l.trim_start().starts_with("%%{") && l.contains("theme"))
+    {
+        return None;
+    }
+    let mut text = String::with_capacity(source.len() + directive.len());
+    text.extend(lines[..front].iter().copied());
+    text.push_str(&directive);
+    text.extend(lines[front..].iter().copied());
+    Some((text, u32::try_from(front).unwrap_or(0) + 1))
+}
+
 /// What became of a live preview.
 #[derive(Debug)]
 pub enum Preview {
-    /// The SVG with its notices.
-    Drawn(Rendered),
+    /// The SVG with its notices, and whether it was drawn in the dark theme asked for (the
+    /// text may set its own).
+    Drawn(Rendered, bool),
     /// Why the text does not draw.
     Failed(RenderError),
     /// A newer preview of the same editor began first; this one was dropped, and its worker
@@ -719,6 +985,7 @@ pub async fn preview(
     editor: &str,
     by: Requester,
     source: &str,
+    dark: bool,
 ) -> Preview {
     let previews = &state.limits.previews;
     if let Err(wait) = previews.check(by) {
@@ -730,9 +997,21 @@ pub async fn preview(
     };
     let editor = editor.bytes().take(64);
     let ticket = previews.begin(owner_key.into_iter().chain([0]).chain(editor).collect());
+    let themed = dark.then(|| with_theme(source, "dark")).flatten();
+    let added_at = themed.as_ref().map(|(_, line)| *line);
+    let text = themed.as_ref().map_or(source, |(text, _)| text.as_str());
     tokio::select! {
-        drawn = draw(state, by, source) => match drawn {
-            Ok(rendered) => Preview::Drawn(rendered),
+        drawn = draw(state, by, text) => match drawn {
+            Ok(rendered) => Preview::Drawn(rendered, added_at.is_some()),
+            // The added directive moved the lines after it down by one.
+            Err(RenderError::Parse { message, line, column }) => Preview::Failed(RenderError::Parse {
+                message,
+                line: line.map(|l| match added_at {
+                    Some(at) if l > at => l - 1,
+                    _ => l,
+                }),
+                column,
+            }),
             Err(e) => Preview::Failed(e),
         },
         () = ticket.superseded() => Preview::Superseded,
@@ -802,5 +1081,64 @@ mod tests {
         assert_eq!(e.as_deref(), Some("Give the diagram a title."));
         assert!(Title::parse(&"t".repeat(MAX_TITLE_CHARS)).is_ok());
         assert!(Title::parse(&"t".repeat(MAX_TITLE_CHARS + 1)).is_err());
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::node_links;
+
+    #[test]
+    fn click_links_are_read_and_only_web_and_mail_addresses_kept() {
+        let source = "flowchart LR\n  A --> B\n  click A \"https://example.net/a\" \"Tip\"\n  click B href \"mailto:x@example.net\" _blank\n  click C \"javascript:alert(1)\"\n  click D callback\n  click E href \"ftp://x\"\n";
+        let links = node_links(source);
+        assert_eq!(links.len(), 2, "{links:?}");
+        assert_eq!(
+            (links[0].node.as_str(), links[0].url.as_str()),
+            ("A", "https://example.net/a")
+        );
+        assert_eq!(links[1].url, "mailto:x@example.net");
+    }
+}
+
+#[cfg(test)]
+mod theme_tests {
+    use super::with_theme;
+
+    #[test]
+    fn the_theme_goes_after_front_matter_unless_the_text_picks_one() {
+        assert_eq!(
+            with_theme("flowchart LR\n  a\n", "dark"),
+            Some((
+                "%%{init: {\"theme\": \"dark\"}}%%\nflowchart LR\n  a\n".to_owned(),
+                1
+            ))
+        );
+        let front = "---\ntitle: Hello\n---\nflowchart LR\n  a\n";
+        assert_eq!(
+            with_theme(front, "dark"),
+            Some((
+                "---\ntitle: Hello\n---\n%%{init: {\"theme\": \"dark\"}}%%\nflowchart LR\n  a\n"
+                    .to_owned(),
+                4
+            ))
+        );
+        assert_eq!(
+            with_theme("---\nconfig:\n  theme: forest\n---\nflowchart LR\n", "dark"),
+            None
+        );
+        assert_eq!(
+            with_theme("%%{init: {\"theme\": \"base\"}}%%\nflowchart LR\n", "dark"),
+            None
+        );
+        assert!(
+            with_theme(
+                "%%{init: {\"flowchart\": {\"curve\": \"basis\"}}}%%\nflowchart LR\n",
+                "dark"
+            )
+            .is_some()
+        );
+        assert_eq!(with_theme("flowchart LR\n", "default"), None);
+        assert_eq!(with_theme("flowchart LR\n", "neon"), None);
     }
 }

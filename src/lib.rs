@@ -22,10 +22,13 @@ pub mod auth;
 // Use cases, and the vocabulary the surfaces share.
 pub mod accounts;
 pub mod assets;
+pub mod compare;
 pub mod diagrams;
 pub mod etag;
+pub mod guest_links;
 pub mod http;
 pub mod limits;
+pub mod samples;
 pub mod secret;
 pub mod tokens;
 pub mod wire;

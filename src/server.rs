@@ -82,16 +82,19 @@ pub fn log_filter(directives: &str) -> tracing_subscriber::EnvFilter {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn"))
 }
 
-/// A request path as the log shows it: share ids are secrets of their own (anyone holding
-/// one can read the diagram), so `/s/<share_id>…` is logged as `/s/…`.
+/// A request path as the log shows it: share ids and guests' recovery links are secrets of
+/// their own (anyone holding one can read the diagram, or take a guest's diagrams), so
+/// `/s/<share_id>…` is logged as `/s/…` and `/g/<secret>` as `/g/…`.
 pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    match path.strip_prefix("/s/") {
-        Some(rest) => match rest.split_once('/') {
-            Some((_, tail)) => format!("/s/…/{tail}").into(),
-            None => "/s/…".into(),
-        },
-        None => path.into(),
+    for prefix in ["/s/", "/g/"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            return match rest.split_once('/') {
+                Some((_, tail)) => format!("{prefix}…/{tail}").into(),
+                None => format!("{prefix}…").into(),
+            };
+        }
     }
+    path.into()
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

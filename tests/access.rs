@@ -95,6 +95,15 @@ GET    /d/{id}/revisions/{version}        404   404   404   404   404   404   40
 GET    /d/{id}/revisions/{version}/image.svg 404 404 404   404   404   404   404   404   200   200
 POST   /d/{id}/revisions/{version}/restore 403c 404  404   403c  403c  403c  403c  403c  303   403c
 GET    /trash                             200   200   200   200   200   200   200   200   200   200
+GET    /export.zip                        200   200   200   200   200   200   200   200   200   200
+GET    /new                               200   200   200   200   200   200   200   200   200   200
+GET    /guest                             200   200   200   200   200   200   200   200   200   200
+POST   /guest/link                        403c  200   303   403c  403c  403c  403c  403c  303   403c
+POST   /guest/link/revoke                 403c  200   200   403c  403c  403c  403c  403c  200   403c
+GET    /g/{secret}                        404   404   404   404   404   404   404   404   404   404
+POST   /g/{secret}                        403c  404   404   403c  403c  403c  403c  403c  404   403c
+GET    /new/{sample}                      200   200   200   200   200   200   200   200   200   200
+GET    /new/{sample}/image.svg            200   200   200   200   200   200   200   200   200   200
 POST   /preview                           403c  200   200   403c  403c  403c  403c  403c  200   403c
 GET    /s/{share_id}                      200   200   200   200   200   200   200   200   200   200
 GET    /s/{share_id}/image.svg            200   200   200   200   200   200   200   200   200   200
@@ -161,6 +170,15 @@ GET    /d/{id}/revisions/{version}        404   404   404   200
 GET    /d/{id}/revisions/{version}/image.svg 404 404 404   200
 POST   /d/{id}/revisions/{version}/restore 403c 404  403c  303
 GET    /trash                             200   200   200   200
+GET    /export.zip                        200   200   200   200
+GET    /new                               200   200   200   200
+GET    /guest                             200   200   200   200
+POST   /guest/link                        403c  200   403c  200
+POST   /guest/link/revoke                 403c  200   403c  200
+GET    /g/{secret}                        404   404   404   404
+POST   /g/{secret}                        403c  404   403c  404
+GET    /new/{sample}                      200   200   200   200
+GET    /new/{sample}/image.svg            200   200   200   200
 POST   /preview                           403c  200   403c  200
 GET    /s/{share_id}                      200   200   200   200
 GET    /s/{share_id}/image.svg            200   200   200   200
@@ -382,9 +400,11 @@ fn mint_token(server: &TestServer, user: i64, scope: Scope) -> (String, i64) {
         expires_at: expiry(now),
     };
     let mut conn = server.state.db.conn().unwrap();
-    match api_tokens::create(&mut conn, user, "matrix", scope.as_str(), &issued, None).unwrap() {
+    // Live token names are unique per account.
+    let name = format!("matrix {}", secret.last4());
+    match api_tokens::create(&mut conn, user, &name, scope.as_str(), &issued, None).unwrap() {
         Created::Ok(token) => (secret.expose().to_owned(), token.id),
-        Created::CapReached => panic!("token cap reached"),
+        Created::CapReached | Created::NameTaken => panic!("token not made"),
     }
 }
 
@@ -503,7 +523,7 @@ impl World {
             db::create(&conn, &owner, &self.diagram, "Owned", FLOW, now).unwrap();
         }
         db::restore(&conn, &owner, &self.diagram).unwrap();
-        db::set_share(&conn, &owner, &self.diagram, Some(SHARE))
+        db::set_share(&conn, &owner, &self.diagram, db::Sharing::Renew(SHARE))
             .unwrap()
             .unwrap();
         if path.ends_with("{id}/restore") || path.ends_with("{id}/purge") {
@@ -545,7 +565,11 @@ fn fill(template: &str, diagram: &str, token: Option<i64>, asset: &str) -> Strin
             .replace("{format}", "svg")
             .replace("{encoded}", &encoded);
     }
-    path = path.replace("{format}", "svg").replace("{ext}", "svg");
+    path = path
+        .replace("{format}", "svg")
+        .replace("{ext}", "svg")
+        .replace("{sample}", "sequence")
+        .replace("{secret}", &"ab".repeat(32));
     path.replace("{id}", diagram)
 }
 
@@ -884,7 +908,7 @@ async fn with_accounts_off_account_routes_are_gone_and_bearer_tokens_get_401() {
                     db::create(&conn, &owner_id, &diagram, "Owned", FLOW, now).unwrap();
                 }
                 db::restore(&conn, &owner_id, &diagram).unwrap();
-                db::set_share(&conn, &owner_id, &diagram, Some(SHARE))
+                db::set_share(&conn, &owner_id, &diagram, db::Sharing::Renew(SHARE))
                     .unwrap()
                     .unwrap();
                 if route.1.ends_with("{id}/restore") || route.1.ends_with("{id}/purge") {

@@ -125,19 +125,50 @@ async fn every_save_keeps_a_revision_that_can_be_restored() {
     }
     let v2 = b.get(&format!("/d/{id}/revisions/2")).await;
     assert!(v2.body.contains("one --&#62; two"));
+    // Compared with the version before (the example) and, on request, with the current one.
+    assert!(v2.body.contains("Changes from version 1 to version 2"));
+    assert!(
+        v2.body
+            .contains(r#"<span class="added">+   one --&#62; two</span>"#),
+        "{}",
+        v2.body
+    );
+    let against = b.get(&format!("/d/{id}/revisions/2?against=current")).await;
+    assert!(
+        against
+            .body
+            .contains("Changes from version 2 to the current version (3)")
+    );
+    assert!(
+        against
+            .body
+            .contains(r#"<span class="removed">-   one --&#62; two</span>"#)
+    );
+    assert!(
+        against
+            .body
+            .contains(r#"<span class="added">+   three --&#62; four</span>"#)
+    );
+    assert!(against.body.contains("Also bring back its title “First”"));
+    // Restoring brings the text back and keeps the current title...
     b.post(&format!("/d/{id}/revisions/2/restore"), &[])
         .await
         .assert_redirect(&format!("/d/{id}?saved=1"));
     let editor = b.get(&format!("/d/{id}")).await;
     assert!(editor.body.contains("one --&#62; two"));
+    assert!(editor.body.contains("value=\"Second\""));
+    // ...unless asked for the old title as well.
+    b.post(&format!("/d/{id}/revisions/2/restore"), &[("title", "on")])
+        .await
+        .assert_redirect(&format!("/d/{id}?saved=1"));
+    let editor = b.get(&format!("/d/{id}")).await;
     assert!(editor.body.contains("value=\"First\""));
-    // The restore is itself a new version; nothing was lost.
-    assert!(
-        b.get(&format!("/d/{id}/revisions"))
-            .await
-            .body
-            .contains("v4")
-    );
+    // Each restore is itself a new version; nothing was lost.
+    let list = b.get(&format!("/d/{id}/revisions")).await;
+    assert!(list.body.contains("v5"));
+    // The same text again: said plainly, no empty diff box.
+    let same = b.get(&format!("/d/{id}/revisions/5")).await;
+    assert!(same.body.contains("The Mermaid text is the same."));
     assert_eq!(
         b.get(&format!("/d/{id}/revisions/99")).await.status,
         StatusCode::NOT_FOUND
@@ -206,7 +237,17 @@ async fn a_stale_save_is_refused_and_keeps_the_typed_text() {
         )
         .await;
     assert_eq!(page.status, StatusCode::CONFLICT);
-    assert!(page.body.contains("changed somewhere else"));
+    assert!(page.body.contains("saved somewhere else"));
+    // Both versions, as a line diff: theirs removed, the typed text added.
+    assert!(page.body.contains("Saved elsewhere as version 2"));
+    assert!(
+        page.body
+            .contains(r#"<span class="added">+   mine --&#62; kept</span>"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(r#"<span class="removed">- "#));
+    assert!(page.body.contains("Their title: “Tab one”"));
     assert!(
         page.body.contains("mine --&#62; kept"),
         "the typed text is kept"
@@ -226,6 +267,72 @@ async fn a_stale_save_is_refused_and_keeps_the_typed_text() {
 }
 
 #[tokio::test]
+async fn the_editor_saves_in_the_background_and_a_conflict_sends_both_versions() {
+    let server = TestServer::start().await;
+    let b = server.browser();
+    let id = b.new_diagram().await;
+    let path = format!("/d/{id}");
+    let json = [("accept", "application/json")];
+    // The script's save: JSON back, no redirect, the new version in the body and the ETag.
+    let saved = b
+        .post_with(
+            &path,
+            &[("title", "Background"), ("source", FLOW), ("version", "1")],
+            &[("accept", "application/json"), ("if-match", "\"1\"")],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    assert_eq!(saved.header("etag").as_deref(), Some("\"2\""));
+    let body = saved.json();
+    assert_eq!(body["version"], 2);
+    assert_eq!(body["title"], "Background");
+
+    // If-Match wins over the form's field: the page's hidden field may be older than what
+    // the script last saved.
+    let stale = b
+        .post_with(
+            &path,
+            &[
+                ("title", "Background"),
+                ("source", "flowchart TD\n  A --> mine\n"),
+                ("version", "2"),
+            ],
+            &[("accept", "application/json"), ("if-match", "\"1\"")],
+        )
+        .await;
+    stale.assert_error(StatusCode::CONFLICT, "edit_conflict");
+    let body = stale.json();
+    assert_eq!(body["current"]["version"], 2);
+    assert_eq!(body["current"]["source"], FLOW);
+    let diff = body["diff"].as_array().unwrap();
+    assert!(
+        diff.iter()
+            .any(|l| l["kind"] == "added" && l["text"] == "  A --> mine"),
+        "{diff:?}"
+    );
+    assert!(diff.iter().any(|l| l["kind"] == "removed"), "{diff:?}");
+    // Nothing was written by the refused save.
+    let page = b.get(&path).await;
+    assert!(page.body.contains("name=\"version\" value=\"2\""));
+
+    // Broken rules come back as the envelope too, and nothing is lost.
+    let invalid = b
+        .post_with(
+            &path,
+            &[("title", " "), ("source", FLOW), ("version", "2")],
+            &json,
+        )
+        .await;
+    invalid.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    assert!(
+        invalid.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("title")
+    );
+}
+
+#[tokio::test]
 async fn bad_titles_and_sources_get_clear_messages_and_lose_nothing() {
     let server = TestServer::start().await;
     let b = server.browser();
@@ -234,6 +341,8 @@ async fn bad_titles_and_sources_get_clear_messages_and_lose_nothing() {
         ("", FLOW, "Give the diagram a title"),
         (&*"t".repeat(201), FLOW, "200 characters"),
         ("Fine", "   ", "source is empty"),
+        ("Two\nlines", FLOW, "A title is one line of text"),
+        ("Nul\u{0}byte", FLOW, "A title is one line of text"),
         (
             "Fine",
             &*format!("flowchart LR\n%% {}\n", "x".repeat(300 * 1024)),
@@ -341,7 +450,7 @@ async fn a_shared_link_renders_read_only_and_disappears_when_unshared() {
     owner
         .post(&format!("/d/{id}/share"), &[("enabled", "on")])
         .await
-        .assert_redirect(&format!("/d/{id}"));
+        .assert_redirect(&format!("/d/{id}?share=on#share"));
     let editor = owner.get(&format!("/d/{id}")).await;
     let url = extract_between(&editor.body, "id=\"share-url\"", ">")
         .and_then(|tag| extract_between(&tag, "value=\"", "\""))
@@ -356,10 +465,14 @@ async fn a_shared_link_renders_read_only_and_disappears_when_unshared() {
     let shared = stranger.get(&path).await;
     assert_eq!(shared.status, StatusCode::OK);
     assert!(shared.body.contains("Shared flow"));
-    assert!(
-        !shared.body.contains("<script"),
-        "the share page needs no JavaScript"
+    // The picture is a plain image; the one script only adds zoom and full screen to it.
+    assert_eq!(
+        shared.body.matches("<script").count(),
+        1,
+        "only the viewer's script"
     );
+    assert!(shared.body.contains("<script src=\"/static/preview."));
+    assert!(shared.body.contains("<img src=\"/s/"));
     assert!(
         !shared.body.contains("<form"),
         "the share page is read-only"
@@ -640,7 +753,7 @@ async fn the_editor_and_the_share_page_offer_downloads_named_after_the_title() {
     assert_eq!(svg.headers["content-type"], "image/svg+xml");
     assert_eq!(
         svg.headers["content-disposition"],
-        "attachment; filename=\"Release flow - v2- -n-code.svg\""
+        "attachment; filename=\"Release flow - v2- -n-code.svg\"; filename*=UTF-8''Release%20flow%20-%20v2-%20%C3%BCn%C3%AFcode.svg"
     );
     assert!(svg.body.contains("Download me"));
     let png = b
@@ -653,13 +766,27 @@ async fn the_editor_and_the_share_page_offer_downloads_named_after_the_title() {
     assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
     let mmd = b.get(&format!("/d/{id}/download/mmd")).await;
     assert_eq!(mmd.body, source);
-    for bad in ["jpeg", "png?scale=9"] {
-        assert_eq!(
-            b.get(&format!("/d/{id}/download/{bad}")).await.status,
-            StatusCode::NOT_FOUND,
-            "{bad}"
-        );
-    }
+    assert_eq!(
+        b.get(&format!("/d/{id}/download/jpeg")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let bad_scale = b.get(&format!("/d/{id}/download/png?scale=9")).await;
+    assert_eq!(bad_scale.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad_scale
+            .body
+            .contains("The scale is a whole number from 1 to 4.")
+    );
+    // A PNG asked for at a scale is named with it.
+    let big = b.get(&format!("/d/{id}/download/png?scale=4")).await;
+    assert!(
+        big.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("filename=\"Release flow - v2- -n-code@4x.png\""),
+        "{:?}",
+        big.headers["content-disposition"]
+    );
     // Another visitor cannot download it; a broken diagram is a page saying why.
     let other = server.browser();
     assert_eq!(
@@ -691,4 +818,315 @@ async fn the_editor_and_the_share_page_offer_downloads_named_after_the_title() {
         "{}",
         refused.body
     );
+}
+
+#[tokio::test]
+async fn export_all_gives_every_live_diagram_as_mermaid_files_in_one_zip() {
+    use std::io::Read;
+    let server = TestServer::start().await;
+    let b = server.browser();
+    let list = b.get("/").await;
+    assert!(!list.body.contains("/export.zip"), "nothing to export yet");
+    let mut made = Vec::new();
+    for (title, source) in [
+        ("Plan", "flowchart LR\n  a --> b\n"),
+        ("plan", "sequenceDiagram\n  A->>B: hi\n"),
+        ("Schéma / v2", "pie\n  \"x\" : 1\n"),
+        ("Gone", "flowchart LR\n  trashed\n"),
+    ] {
+        let id = b.new_diagram().await;
+        b.save(&id, title, source).await;
+        made.push(id);
+        // One second apart, so "newest first" is well defined.
+        server.state.clock.advance(1);
+    }
+    b.post(&format!("/d/{}/delete", made[3]), &[]).await;
+    let list = b.get("/").await;
+    assert!(list.body.contains("/export.zip"));
+
+    let zip = b.client.get(b.url("/export.zip")).send().await.unwrap();
+    assert_eq!(zip.status(), StatusCode::OK);
+    assert_eq!(zip.headers()["content-type"], "application/zip");
+    let disposition = zip.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment; filename=\"reef-diagrams-")
+            && disposition.ends_with(".zip\""),
+        "{disposition}"
+    );
+    let bytes = zip.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut files = std::collections::BTreeMap::new();
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).unwrap();
+        let mut text = String::new();
+        file.read_to_string(&mut text).unwrap();
+        files.insert(file.name().unwrap().into_owned(), text);
+    }
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    // Newest first gets the plain name; the trashed one is not exported.
+    assert_eq!(
+        names,
+        ["Plan (2).mmd", "Schéma - v2.mmd", "plan.mmd"],
+        "{files:?}"
+    );
+    assert_eq!(files["plan.mmd"], "sequenceDiagram\n  A->>B: hi\n");
+    assert_eq!(files["Plan (2).mmd"], "flowchart LR\n  a --> b\n");
+
+    // Another visitor's archive holds only their own (none).
+    let other = server.browser();
+    let theirs = other
+        .client
+        .get(other.url("/export.zip"))
+        .send()
+        .await
+        .unwrap();
+    let theirs =
+        zip::ZipArchive::new(std::io::Cursor::new(theirs.bytes().await.unwrap().to_vec())).unwrap();
+    assert_eq!(theirs.len(), 0);
+}
+
+#[tokio::test]
+async fn the_editor_offers_the_diagram_as_a_markdown_block() {
+    let server = TestServer::start().await;
+    let b = server.browser();
+    let id = b.new_diagram().await;
+    b.save(&id, "Fenced", "flowchart LR\n  a[\"```\"] --> b\n")
+        .await;
+    let editor = b.get(&format!("/d/{id}")).await;
+    // The text holds three backticks, so the fence is four.
+    assert!(
+        editor.body.contains(
+            "<textarea id=\"markdown\" class=\"snippet\" readonly rows=\"6\">````mermaid\nflowchart LR\n  a[&#34;```&#34;] --&#62; b\n````\n</textarea>"
+        ),
+        "{}",
+        editor.body
+    );
+}
+
+#[tokio::test]
+async fn new_diagram_offers_a_drawable_sample_of_every_kind_and_stores_nothing_before_saving() {
+    let server = TestServer::start().await;
+    let b = server.browser();
+    let picker = b.get("/new").await;
+    assert_eq!(picker.status, StatusCode::OK);
+    for sample in reef::samples::SAMPLES {
+        assert!(
+            picker
+                .body
+                .contains(&format!("href=\"/new/{}\"", sample.slug)),
+            "{} missing",
+            sample.slug
+        );
+        // Every sample draws: the thumbnail is the diagram, not the error picture.
+        let image = b.get(&format!("/new/{}/image.svg", sample.slug)).await;
+        assert_eq!(
+            image.status,
+            StatusCode::OK,
+            "{}: {}",
+            sample.slug,
+            image.body
+        );
+        let editor = b.get(&format!("/new/{}", sample.slug)).await;
+        assert_eq!(editor.status, StatusCode::OK);
+        assert!(editor.body.contains("Not saved yet"), "{}", sample.slug);
+        assert!(
+            !editor
+                .body
+                .contains("id=\"render-error\" class=\"alert error\"")
+        );
+    }
+    assert_eq!(b.get("/new/nonsense").await.status, StatusCode::NOT_FOUND);
+    // Opening samples stored nothing.
+    let list = b.get("/").await;
+    assert!(list.body.contains("No diagrams yet"), "{}", list.body);
+
+    // The first save stores it, with the typed title and text.
+    let editor = b.get("/new/sequence").await;
+    assert!(editor.body.contains("action=\"/d\""));
+    let saved = b
+        .post(
+            "/d",
+            &[
+                ("title", "Login flow"),
+                ("source", "sequenceDiagram\n  A->>B: hi\n"),
+                ("sample", "sequence"),
+            ],
+        )
+        .await;
+    let to = saved.location.clone().unwrap_or_default();
+    assert!(to.starts_with("/d/") && to.ends_with("?saved=1"), "{to}");
+    let page = b.get(to.trim_end_matches("?saved=1")).await;
+    assert!(page.body.contains("value=\"Login flow\""));
+    assert!(page.body.contains("A-&#62;&#62;B: hi"));
+    // A refused first save keeps what was typed, on the same unsaved editor.
+    let refused = b
+        .post(
+            "/d",
+            &[
+                ("title", ""),
+                ("source", "pie\n  \"x\" : 1\n"),
+                ("sample", "pie"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("action=\"/d\""));
+    assert!(refused.body.contains("&#34;x&#34; : 1"));
+    assert!(refused.body.contains("name=\"sample\" value=\"pie\""));
+}
+
+#[tokio::test]
+async fn a_share_link_survives_off_and_on_and_the_trash_and_can_be_renewed_or_embedded() {
+    let server = TestServer::start().await;
+    let owner = server.browser();
+    let stranger = server.browser();
+    let id = owner.new_diagram().await;
+    owner.save(&id, "Embedded", FLOW).await;
+    owner
+        .post(&format!("/d/{id}/share"), &[("enabled", "on")])
+        .await
+        .assert_redirect(&format!("/d/{id}?share=on#share"));
+    let editor = owner.get(&format!("/d/{id}")).await;
+    let link = extract_between(&editor.body, "/s/", "\"").unwrap();
+    // A copy button, and ready snippets for the image.
+    assert!(editor.body.contains("data-copy=\"#share-url\""));
+    assert!(editor.body.contains("value=\"![Embedded](http://127.0.0.1"));
+    assert!(editor.body.contains(&format!("/s/{link}.svg)\"")));
+    let html_snippet = extract_between(
+        &editor.body,
+        "id=\"embed-html\" class=\"share-url\" readonly value=\"",
+        "\">",
+    )
+    .unwrap();
+    assert!(
+        html_snippet.starts_with("&#60;img src=&#34;http://")
+            && html_snippet.ends_with(".svg&#34; alt=&#34;Embedded&#34;&#62;"),
+        "{html_snippet}"
+    );
+
+    // The image embeds: SVG and PNG, asked again each time.
+    let svg = stranger.get(&format!("/s/{link}.svg")).await;
+    assert_eq!(svg.status, StatusCode::OK);
+    assert_eq!(svg.headers["content-type"], "image/svg+xml");
+    assert_eq!(svg.headers["cache-control"], "no-cache");
+    assert!(svg.body.contains("Start"));
+    let png = stranger
+        .client
+        .get(stranger.url(&format!("/s/{link}.png")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(png.status(), StatusCode::OK);
+    assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    assert_eq!(
+        stranger.get(&format!("/s/{link}.gif")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The PNG takes a scale: 1× is half as wide as the default 2×; 9× is refused.
+    let width = |png: &[u8]| u32::from_be_bytes([png[16], png[17], png[18], png[19]]);
+    let png_at = |scale: &'static str| {
+        let url = stranger.url(&format!("/s/{link}.png{scale}"));
+        let client = stranger.client.clone();
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let two = png_at("").await.bytes().await.unwrap();
+    let one = png_at("?scale=1").await.bytes().await.unwrap();
+    assert!(
+        width(&two) > width(&one) * 19 / 10,
+        "{} vs {}",
+        width(&two),
+        width(&one)
+    );
+    assert_eq!(png_at("?scale=9").await.status(), StatusCode::BAD_REQUEST);
+
+    // Off: gone at once, page and picture. On again: the same link works again.
+    owner
+        .post(&format!("/d/{id}/share"), &[("enabled", "off")])
+        .await;
+    for path in [format!("/s/{link}"), format!("/s/{link}.svg")] {
+        assert_eq!(stranger.get(&path).await.status, StatusCode::NOT_FOUND);
+    }
+    owner
+        .post(&format!("/d/{id}/share"), &[("enabled", "on")])
+        .await
+        .assert_redirect(&format!("/d/{id}?share=same#share"));
+    let said = owner.get(&format!("/d/{id}?share=same")).await;
+    assert!(said.body.contains("with the same link as before"));
+    assert_eq!(
+        stranger.get(&format!("/s/{link}")).await.status,
+        StatusCode::OK
+    );
+
+    // The trash hides it; a restore brings the same link back.
+    owner.post(&format!("/d/{id}/delete"), &[]).await;
+    assert_eq!(
+        stranger.get(&format!("/s/{link}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    owner.post(&format!("/d/{id}/restore"), &[]).await;
+    assert_eq!(
+        stranger.get(&format!("/s/{link}")).await.status,
+        StatusCode::OK
+    );
+
+    // A new link: the old one stops at once.
+    owner
+        .post(&format!("/d/{id}/share"), &[("enabled", "new")])
+        .await
+        .assert_redirect(&format!("/d/{id}?share=new#share"));
+    let editor = owner.get(&format!("/d/{id}")).await;
+    let renewed = extract_between(&editor.body, "/s/", "\"").unwrap();
+    assert_ne!(renewed, link);
+    assert_eq!(
+        stranger.get(&format!("/s/{link}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        stranger.get(&format!("/s/{renewed}")).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn embed_snippets_escape_the_title_and_an_identical_save_is_no_conflict() {
+    let server = TestServer::start().await;
+    let b = server.browser();
+    let id = b.new_diagram().await;
+    let title = "\"><img src=x onerror=alert(1)> [a](b)";
+    b.save(&id, title, FLOW).await;
+    b.post(&format!("/d/{id}/share"), &[("enabled", "on")])
+        .await;
+    let editor = b.get(&format!("/d/{id}")).await;
+    let html = extract_between(
+        &editor.body,
+        "id=\"embed-html\" class=\"share-url\" readonly value=\"",
+        "\">",
+    )
+    .unwrap();
+    // Escaped twice: once for the snippet's HTML, once for the attribute holding it.
+    assert!(
+        html.contains("alt=&#34;&#38;quot;&#38;gt;&#38;lt;img src=x onerror=alert(1)&#38;gt;"),
+        "{html}"
+    );
+    assert!(!html.contains("&#60;img src=x"), "{html}");
+    let md = extract_between(
+        &editor.body,
+        "id=\"embed-markdown\" class=\"share-url\" readonly value=\"",
+        "\">",
+    )
+    .unwrap();
+    assert!(md.contains(" \\[a\\](b)](http://"), "{md}");
+
+    // Two tabs saving exactly the same thing: the second is not a conflict.
+    let json = [("accept", "application/json"), ("if-match", "\"2\"")];
+    let path = format!("/d/{id}");
+    let same = [("title", "Same"), ("source", FLOW)];
+    let first = b.post_with(&path, &same, &json).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let second = b.post_with(&path, &same, &json).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.text());
+    assert_eq!(second.json()["version"], 3);
 }

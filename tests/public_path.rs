@@ -190,7 +190,7 @@ async fn at_the_root_nothing_changes() {
     })
     .await;
     let page = server.browser().get("/").await;
-    assert!(page.body.contains("action=\"/d\""), "{}", page.body);
+    assert!(page.body.contains("href=\"/new\""), "{}", page.body);
     assert!(page.body.contains("href=\"/trash\""));
 }
 

@@ -325,7 +325,7 @@ async fn the_list_tells_guests_when_their_diagrams_go() {
     let page = server.browser().get("/").await;
     assert!(
         page.body
-            .contains("your diagrams live in this browser and are deleted for good 30 days after your last change"),
+            .contains("and they are deleted for good 30 days after your last change"),
         "{}",
         page.body
     );

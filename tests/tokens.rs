@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Api, PASSWORD, TestServer, extract_between, secret_on, signed_in};
+use common::{Api, Browser, PASSWORD, TestServer, extract_between, secret_on, signed_in};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -77,8 +77,15 @@ async fn the_secret_is_shown_exactly_once_then_only_masked() {
             ],
         )
         .await;
-    assert_eq!(replay.status, StatusCode::CONFLICT);
+    // Said calmly: a notice, not an error, and no secret.
+    assert_eq!(replay.status, StatusCode::OK);
     assert!(secret_on(&replay).is_none());
+    assert!(
+        replay
+            .body
+            .contains("This page was reloaded, so nothing new was made")
+    );
+    assert!(!replay.body.contains("class=\"alert error\""));
     let count: i64 = conn
         .query_row("SELECT count(*) FROM api_tokens", [], |r| r.get(0))
         .unwrap();
@@ -256,8 +263,12 @@ async fn a_token_expires_six_months_after_creation_and_shows_as_expired() {
         .await
         .assert_redirect("/");
     let page = b.get("/settings").await;
+    // The date and the count of days agree, whatever the time of day.
+    let shown = reef::web::date(expires);
     assert!(
-        page.body.contains("expires in 9 days") || page.body.contains("expires in 10 days"),
+        page.body.contains(&format!(
+            "<span class=\"warn\">{shown}</span> <span class=\"muted small\">(in 10 days)</span>"
+        )),
         "{}",
         page.body
     );
@@ -533,6 +544,105 @@ async fn the_security_log_lists_sign_ins_and_token_events() {
     assert!(!log.contains("Token “a” created"));
 }
 
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+
+#[tokio::test]
+async fn the_security_log_shows_account_events_with_the_browser_and_pages_past_fifty() {
+    let server = TestServer::start().await;
+    let b = Browser::behind_proxy(&server.base, &[("user-agent", FIREFOX)]);
+    b.sign_up("alice@example.net", PASSWORD)
+        .await
+        .assert_redirect("/");
+    // Someone else guesses the password; the account's owner gets to see it.
+    let stranger = server.browser();
+    stranger
+        .sign_in("alice@example.net", "not the password")
+        .await;
+    b.post(
+        "/settings/password",
+        &[
+            ("current_password", PASSWORD),
+            ("new_password", "a new long password"),
+        ],
+    )
+    .await
+    .assert_redirect("/settings?done=password");
+    b.post(
+        "/settings/email",
+        &[
+            ("email", "alice@example.org"),
+            ("current_password", "a new long password"),
+        ],
+    )
+    .await
+    .assert_redirect("/settings?done=email");
+    b.post("/logout", &[]).await;
+    b.sign_in("alice@example.org", "a new long password")
+        .await
+        .assert_redirect("/");
+    let log = b.get("/settings").await.body;
+    let section = &log[log.find("id=\"security-log\"").unwrap()..];
+    for entry in [
+        "<td>Signed in</td><td>127.0.0.1</td><td>Firefox on Linux</td>",
+        "<td>Failed sign-in (wrong password)</td><td>127.0.0.1</td>",
+        "<td>Password changed (other browsers signed out)</td><td>127.0.0.1</td><td>Firefox on Linux</td>",
+        "<td>Email address changed</td><td>127.0.0.1</td><td>Firefox on Linux</td>",
+        "<td>Signed out</td><td>127.0.0.1</td><td>Firefox on Linux</td>",
+    ] {
+        assert!(section.contains(entry), "{entry} missing: {section}");
+    }
+    assert!(!section.contains("Older events"), "six events fit one page");
+
+    // Sixty token events later, the log pages: 50, then the rest, oldest last.
+    for i in 0..30 {
+        b.create_token(&format!("t{i}"), "read").await;
+        let id = b.token_id(&format!("t{i}")).await;
+        b.post(&format!("/settings/tokens/{id}/revoke"), &[]).await;
+    }
+    let first = b.get("/settings").await.body;
+    let rows = |page: &str| {
+        let section = &page[page.find("id=\"security-log\"").unwrap()..];
+        let section = &section[..section.find("</table>").unwrap_or(section.len())];
+        section.matches("<tr><td>").count()
+    };
+    assert_eq!(rows(&first), 50);
+    let older = extract_between(&first, "/settings?before=", "#security-log").unwrap();
+    let second = b.get(&format!("/settings?before={older}")).await.body;
+    assert_eq!(rows(&second), 66 - 50);
+    assert!(second.contains("Token “t4” created") && second.contains("<td>Signed in</td>"));
+    assert!(second.contains("← Newest events"));
+    assert!(!second.contains("Older events"));
+    // Every token was revoked: the list says none is active rather than "no tokens yet".
+    assert!(first.contains("None active: earlier tokens were revoked or have expired"));
+}
+
+#[tokio::test]
+async fn reloading_the_page_of_a_regenerated_secret_does_not_regenerate_again() {
+    let server = TestServer::start().await;
+    let b = signed_in(&server, "alice@example.net").await;
+    b.create_token("deploy", "read").await;
+    let id = b.token_id("deploy").await;
+    let settings = b.get("/settings").await;
+    let nonce = extract_between(&settings.body, "name=\"nonce\" value=\"", "\"").unwrap();
+    let path = format!("/settings/tokens/{id}/regenerate");
+    let shown = b.post(&path, &[("nonce", &nonce)]).await;
+    let secret = secret_on(&shown).unwrap();
+    // The browser's reload sends the same form again.
+    let reload = b.post(&path, &[("nonce", &nonce)]).await;
+    assert_eq!(reload.status, StatusCode::OK);
+    assert!(secret_on(&reload).is_none());
+    assert!(
+        reload
+            .body
+            .contains("This page was reloaded, so nothing new was made")
+    );
+    assert_eq!(
+        Api::new(&server, &secret).get("/api/me").await.status,
+        StatusCode::OK,
+        "the secret shown still works"
+    );
+}
+
 #[tokio::test]
 async fn revoke_all_revokes_every_live_token() {
     let server = TestServer::start().await;
@@ -706,14 +816,24 @@ async fn token_names_are_checked() {
         )
         .await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);
-    // Names need not be unique; the default scope is read-write.
-    b.create_token("same", "read-write").await;
+    // The default scope is read-write.
+    let first = b.create_token("same", "read-write").await;
+    let me = Api::new(&server, &first).get("/api/me").await;
+    assert_eq!(me.json()["scope"], "read-write");
+    // Names are unique among live tokens, letter case ignored...
     let settings = b.get("/settings").await;
     let nonce = extract_between(&settings.body, "name=\"nonce\" value=\"", "\"").unwrap();
     let page = b
-        .post("/settings/tokens", &[("name", "same"), ("nonce", &nonce)])
+        .post("/settings/tokens", &[("name", " SAME "), ("nonce", &nonce)])
         .await;
-    let secret = secret_on(&page).unwrap();
-    let me = Api::new(&server, &secret).get("/api/me").await;
-    assert_eq!(me.json()["scope"], "read-write");
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(
+        page.body
+            .contains("You already have an active token called “SAME”")
+    );
+    assert!(secret_on(&page).is_none());
+    // ...so a revoked one's name is free again.
+    let id = b.token_id("same").await;
+    b.post(&format!("/settings/tokens/{id}/revoke"), &[]).await;
+    b.create_token("same", "read").await;
 }

@@ -7,8 +7,8 @@ pub mod password;
 
 use std::net::IpAddr;
 
-use crate::db::security_log::{self, EventKind};
-use crate::db::{DbError, diagrams, sessions, users};
+use crate::db::security_log::{self, EventKind, Source};
+use crate::db::{DbError, UnixTime, diagrams, sessions, users};
 use crate::limits::Busy;
 use crate::secret;
 use crate::state::AppState;
@@ -95,7 +95,33 @@ impl Email {
 pub struct Browser {
     pub session: Option<[u8; 32]>,
     pub guest: [u8; 32],
+    pub client: Client,
+}
+
+/// Where an account event comes from, for the security log and the sign-in limits: the
+/// client address and the browser as a person recognises it ("Firefox on Linux").
+#[derive(Debug, Clone)]
+pub struct Client {
     pub ip: IpAddr,
+    pub agent: Option<String>,
+}
+
+impl Client {
+    /// Logs `kind` for the account as coming from this client.
+    fn log(
+        &self,
+        conn: &rusqlite::Connection,
+        user_id: i64,
+        kind: EventKind,
+        now: UnixTime,
+    ) -> Result<(), DbError> {
+        let ip = self.ip.to_string();
+        let from = Source {
+            ip: Some(&ip),
+            agent: self.agent.as_deref(),
+        };
+        security_log::record(conn, user_id, kind, None, from, now)
+    }
 }
 
 /// A new session: the cookie value to set (64 hex digits), shown to nobody else.
@@ -131,7 +157,7 @@ struct Opening {
     hash: [u8; 32],
     old: Option<[u8; 32]>,
     guest: [u8; 32],
-    ip: String,
+    client: Client,
     now: crate::db::UnixTime,
     cookie: NewSession,
 }
@@ -143,7 +169,7 @@ impl Opening {
             hash: secret::sha256(&raw),
             old: browser.session,
             guest: browser.guest,
-            ip: browser.ip.to_string(),
+            client: browser.client.clone(),
             now: state.clock.now(),
             cookie: NewSession {
                 cookie: hex::encode(raw),
@@ -161,7 +187,7 @@ fn open_session(tx: &rusqlite::Connection, user_id: i64, o: &Opening) -> Result<
     }
     sessions::create(tx, &o.hash, user_id, o.now)?;
     diagrams::claim_guest(tx, &o.guest, user_id)?;
-    security_log::record(tx, user_id, EventKind::SignIn, None, Some(&o.ip), o.now)
+    o.client.log(tx, user_id, EventKind::SignIn, o.now)
 }
 
 /// Signs `browser` in as `user_id`, in one transaction (see [`open_session`]).
@@ -232,7 +258,7 @@ pub async fn sign_up(
 ) -> Result<(User, NewSession), AccountError> {
     let email = Email::parse(email)?;
     password::check_rules(&password).map_err(AccountError::WeakPassword)?;
-    if !state.limits.login.allow_sign_up(browser.ip) {
+    if !state.limits.login.allow_sign_up(browser.client.ip) {
         return Err(AccountError::TooManyAttempts);
     }
     let only_if_first = !state.config.open_signups;
@@ -325,7 +351,7 @@ pub async fn sign_in(
     browser: &Browser,
 ) -> Result<(User, NewSession), AccountError> {
     let email = email.trim().to_owned();
-    if !state.limits.login.allow(&email, browser.ip) {
+    if !state.limits.login.allow(&email, browser.client.ip) {
         return Err(AccountError::TooManyAttempts);
     }
     let lookup = email.clone();
@@ -338,28 +364,49 @@ pub async fn sign_in(
         None => (None, None),
     };
     let ok = verify(state, password, stored).await?;
-    match user.filter(|_| ok) {
-        Some(user) => {
+    match user {
+        Some(user) if ok => {
             state.limits.login.succeeded(&email);
             let session = start_session(state, browser, user.id).await?;
             Ok((user, session))
+        }
+        Some(user) => {
+            // The account's owner sees that someone tried (limited above, so a flood of
+            // guesses cannot flood the log).
+            let (client, now) = (browser.client.clone(), state.clock.now());
+            state
+                .db
+                .run(move |conn| client.log(conn, user.id, EventKind::SignInFailed, now))
+                .await?;
+            Err(refuse_password(state, &email, AccountError::BadCredentials).await)
         }
         None => Err(refuse_password(state, &email, AccountError::BadCredentials).await),
     }
 }
 
-/// Ends the session whose cookie hashes to `session` (if any).
+/// Ends the session whose cookie hashes to `session` (if any), logged as `sign_out` for its
+/// account from `client`.
 ///
 /// # Errors
 /// [`DbError`] only.
-pub async fn sign_out(state: &AppState, session: Option<[u8; 32]>) -> Result<(), DbError> {
-    if let Some(hash) = session {
-        state
-            .db
-            .run(move |conn| sessions::delete(conn, &hash))
-            .await?;
-    }
-    Ok(())
+pub async fn sign_out(
+    state: &AppState,
+    session: Option<[u8; 32]>,
+    client: &Client,
+) -> Result<(), DbError> {
+    let Some(hash) = session else {
+        return Ok(());
+    };
+    let (client, now) = (client.clone(), state.clock.now());
+    state
+        .db
+        .write(move |tx| {
+            if let Some(seen) = sessions::user(tx, &hash, now)? {
+                client.log(tx, seen.user.id, EventKind::SignOut, now)?;
+            }
+            sessions::delete(tx, &hash)
+        })
+        .await
 }
 
 /// Checks the account's current password, asked again before a sensitive change, under the
@@ -399,15 +446,22 @@ async fn check_current_password(
 pub async fn change_email(
     state: &AppState,
     user_id: i64,
-    ip: IpAddr,
+    client: &Client,
     email: &str,
     current_password: String,
 ) -> Result<(), AccountError> {
     let email = Email::parse(email)?;
-    check_current_password(state, user_id, ip, current_password).await?;
+    check_current_password(state, user_id, client.ip, current_password).await?;
+    let (client, now) = (client.clone(), state.clock.now());
     let changed = state
         .db
-        .run(move |conn| users::set_email(conn, user_id, email.as_str()))
+        .write(move |tx| {
+            let changed = users::set_email(tx, user_id, email.as_str())?;
+            if changed {
+                client.log(tx, user_id, EventKind::EmailChanged, now)?;
+            }
+            Ok(changed)
+        })
         .await?;
     if changed {
         Ok(())
@@ -424,19 +478,21 @@ pub async fn change_email(
 pub async fn change_password(
     state: &AppState,
     user_id: i64,
-    ip: IpAddr,
+    client: &Client,
     keep_session: [u8; 32],
     current_password: String,
     new_password: String,
 ) -> Result<(), AccountError> {
     password::check_rules(&new_password).map_err(AccountError::WeakPassword)?;
-    check_current_password(state, user_id, ip, current_password).await?;
+    check_current_password(state, user_id, client.ip, current_password).await?;
     let hash = hash(state, new_password).await?;
+    let (client, now) = (client.clone(), state.clock.now());
     state
         .db
         .write(move |tx| {
             users::set_password_hash(tx, user_id, &hash)?;
-            sessions::delete_others(tx, user_id, &keep_session)
+            sessions::delete_others(tx, user_id, &keep_session)?;
+            client.log(tx, user_id, EventKind::PasswordChanged, now)
         })
         .await?;
     Ok(())

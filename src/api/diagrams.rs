@@ -79,8 +79,13 @@ pub async fn list(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
-    /// 1 to 200 characters; "Untitled diagram" when left out.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    /// 1 to 200 characters on one line (no control characters); "Untitled diagram" when left
+    /// out.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     title: Option<String>,
     /// Mermaid text, at most 256 KiB.
     #[schema(min_length = 1, pattern = r"\S")]
@@ -251,8 +256,12 @@ struct SvgExportQuery {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplaceBody {
-    /// 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    /// 1 to 200 characters on one line (no control characters).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     title: String,
     /// Mermaid text, at most 256 KiB.
     #[schema(min_length = 1, pattern = r"\S")]
@@ -263,8 +272,12 @@ pub struct ReplaceBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
-    /// 1 to 200 characters.
-    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+    /// 1 to 200 characters on one line (no control characters).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     title: Option<String>,
     /// Mermaid text, at most 256 KiB.
     #[schema(min_length = 1, pattern = r"\S")]

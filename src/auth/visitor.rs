@@ -71,6 +71,9 @@ pub struct Visitor {
     pub cross_site: bool,
     /// The client's address (behind a trusted proxy, the one it reports).
     pub ip: std::net::IpAddr,
+    /// The `User-Agent` header as sent (at most 512 bytes kept), described for the security
+    /// log only when an account event needs it.
+    pub user_agent: Option<String>,
 }
 
 impl Visitor {
@@ -96,7 +99,15 @@ impl Visitor {
         accounts::Browser {
             session: self.session,
             guest: self.guest,
+            client: self.client(ip),
+        }
+    }
+
+    /// Where an account event comes from: `ip` and this browser, described.
+    pub fn client(&self, ip: std::net::IpAddr) -> accounts::Client {
+        accounts::Client {
             ip,
+            agent: self.user_agent.as_deref().and_then(super::describe_browser),
         }
     }
 
@@ -319,6 +330,11 @@ where
             names,
             cross_site,
             ip: forwarded.client,
+            user_agent: parts
+                .headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|ua| ua.chars().take(512).collect()),
         };
         parts.extensions.insert(visitor.clone());
         Ok(visitor)

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::DbResult;
 use super::UnixTime;
-use super::security_log::{self, EventKind};
+use super::security_log::{self, EventKind, Source};
 
 /// Live tokens one account may hold at once.
 pub const MAX_LIVE: i64 = 10;
@@ -68,6 +68,32 @@ pub enum Created {
     Ok(Token),
     /// The account already has [`MAX_LIVE`] live tokens; nothing was written.
     CapReached,
+    /// A live token of the account already has this name (letter case ignored); nothing was
+    /// written.
+    NameTaken,
+}
+
+/// How many tokens the account ever made (revoked and expired ones included).
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the query fails.
+pub fn count_ever(conn: &Connection, user_id: i64) -> DbResult<i64> {
+    Ok(conn.query_row(
+        "SELECT count(*) FROM api_tokens WHERE user_id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// Whether a live token of the account is called `name`, letter case ignored (SQLite's
+/// `NOCASE`, ASCII letters only).
+fn name_taken(conn: &Connection, user_id: i64, name: &str, now: UnixTime) -> DbResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM api_tokens WHERE user_id = ?1 AND revoked_at IS NULL
+            AND expires_at > ?2 AND name = ?3 COLLATE NOCASE)",
+        params![user_id, now, name],
+        |r| r.get(0),
+    )?)
 }
 
 fn live_count(conn: &Connection, user_id: i64, now: UnixTime) -> DbResult<i64> {
@@ -130,13 +156,16 @@ pub fn create(
     if live_count(&tx, user_id, new.created_at)? >= MAX_LIVE {
         return Ok(Created::CapReached);
     }
+    if name_taken(&tx, user_id, name, new.created_at)? {
+        return Ok(Created::NameTaken);
+    }
     let token = insert(&tx, user_id, name, scope, new)?;
     security_log::record(
         &tx,
         user_id,
         EventKind::TokenCreated,
         Some(name),
-        ip,
+        Source::ip(ip),
         new.created_at,
     )?;
     tx.commit()?;
@@ -193,10 +222,21 @@ pub fn revoke(
         )
         .optional()?;
     if let Some(name) = &name {
-        security_log::record(&tx, user_id, EventKind::TokenRevoked, Some(name), ip, now)?;
+        log_revoked(&tx, user_id, name, ip, now)?;
     }
     tx.commit()?;
     Ok(name)
+}
+
+fn log_revoked(
+    conn: &Connection,
+    user_id: i64,
+    name: &str,
+    ip: Option<&str>,
+    now: UnixTime,
+) -> DbResult<()> {
+    let kind = EventKind::TokenRevoked;
+    security_log::record(conn, user_id, kind, Some(name), Source::ip(ip), now)
 }
 
 /// Revokes every live token of the account at `now`, logging each from `ip`; returns how many.
@@ -220,7 +260,7 @@ pub fn revoke_all(
             .collect::<Result<Vec<_>, _>>()?
     };
     for name in &names {
-        security_log::record(&tx, user_id, EventKind::TokenRevoked, Some(name), ip, now)?;
+        log_revoked(&tx, user_id, name, ip, now)?;
     }
     tx.commit()?;
     Ok(names.len())
@@ -265,7 +305,7 @@ pub fn regenerate(
         user_id,
         EventKind::TokenRegenerated,
         Some(&old.name),
-        ip,
+        Source::ip(ip),
         now,
     )?;
     tx.commit()?;
@@ -357,7 +397,7 @@ pub fn touch(
             token.user_id,
             EventKind::TokenNewIp,
             Some(&token.name),
-            Some(ip),
+            Source::ip(Some(ip)),
             now,
         )?;
     }
@@ -393,7 +433,7 @@ pub fn log_expired(conn: &mut Connection, now: UnixTime) -> DbResult<usize> {
             *user_id,
             EventKind::TokenExpired,
             Some(name),
-            None,
+            Source::default(),
             *at,
         )?;
     }

@@ -45,9 +45,12 @@ pub struct Diagram {
     pub updated_at: UnixTime,
     /// When it was moved to the trash; `None` while live.
     pub deleted_at: Option<UnixTime>,
+    /// While sharing is off: the id its link had, given back when sharing is turned on.
+    pub old_share_id: Option<String>,
 }
 
-const COLUMNS: &str = "id, title, source, version, share_id, created_at, updated_at, deleted_at";
+const COLUMNS: &str =
+    "id, title, source, version, share_id, created_at, updated_at, deleted_at, old_share_id";
 
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Diagram> {
     Ok(Diagram {
@@ -59,6 +62,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Diagram> {
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
         deleted_at: r.get(7)?,
+        old_share_id: r.get(8)?,
     })
 }
 
@@ -216,6 +220,7 @@ pub fn create(
         created_at: now,
         updated_at: now,
         deleted_at: None,
+        old_share_id: None,
     };
     insert_revision(conn, &diagram)?;
     Ok(diagram)
@@ -332,7 +337,8 @@ pub fn save(
     Ok(next)
 }
 
-/// Moves the owner's live diagram to the trash at `now` (and turns its share link off).
+/// Moves the owner's live diagram to the trash at `now`. Its share link answers 404 while it
+/// is there ([`by_share_id`] reads live diagrams only) and works again after a restore.
 /// Returns false if there is no such live diagram.
 ///
 /// # Errors
@@ -341,7 +347,7 @@ pub fn trash_one(conn: &Connection, owner: &Owner, id: &str, now: UnixTime) -> D
     let (col, val) = owner.column();
     let n = conn.execute(
         &format!(
-            "UPDATE diagrams SET deleted_at = ?1, share_id = NULL
+            "UPDATE diagrams SET deleted_at = ?1
               WHERE id = ?2 AND {col} = ?3 AND deleted_at IS NULL"
         ),
         params![now, id, val],
@@ -485,26 +491,42 @@ pub fn guests_usage(conn: &Connection) -> DbResult<u64> {
     Ok(u64::try_from(bytes).unwrap_or(0))
 }
 
-/// Turns the share link on with `new_share_id` (keeping an existing id) or, with `None`, off.
-/// Returns the diagram as it now is; `None` if the owner has no such live diagram.
+/// What to do with a diagram's share link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing<'a> {
+    /// On: the link it has, else the one it had before sharing was turned off, else this new
+    /// id.
+    On(&'a str),
+    /// On with this new id; any earlier link is forgotten.
+    Renew(&'a str),
+    /// Off: the link answers 404 at once; its id is kept for [`Sharing::On`].
+    Off,
+}
+
+/// Sets the owner's live diagram's share link (see [`Sharing`]). Returns the diagram as it
+/// now is; `None` if the owner has no such live diagram.
 ///
 /// # Errors
-/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails, including when `new_share_id`
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if a statement fails, including when a new id
 /// is already another diagram's.
 pub fn set_share(
     conn: &Connection,
     owner: &Owner,
     id: &str,
-    new_share_id: Option<&str>,
+    sharing: Sharing<'_>,
 ) -> DbResult<Option<Diagram>> {
     let (col, val) = owner.column();
-    conn.execute(
-        &format!(
-            "UPDATE diagrams SET share_id = CASE WHEN ?1 IS NULL THEN NULL ELSE coalesce(share_id, ?1) END
-              WHERE id = ?2 AND {col} = ?3 AND deleted_at IS NULL"
-        ),
-        params![new_share_id, id, val],
-    )?;
+    let set = match sharing {
+        Sharing::On(_) => "share_id = coalesce(share_id, old_share_id, ?3), old_share_id = NULL",
+        Sharing::Renew(_) => "share_id = ?3, old_share_id = NULL",
+        Sharing::Off => "old_share_id = coalesce(share_id, old_share_id), share_id = NULL",
+    };
+    let sql =
+        format!("UPDATE diagrams SET {set} WHERE id = ?1 AND {col} = ?2 AND deleted_at IS NULL");
+    match sharing {
+        Sharing::On(new) | Sharing::Renew(new) => conn.execute(&sql, params![id, val, new])?,
+        Sharing::Off => conn.execute(&sql, params![id, val])?,
+    };
     Ok(get(conn, owner, id)?.filter(|d| d.deleted_at.is_none()))
 }
 
@@ -573,6 +595,18 @@ pub fn claim_guest(conn: &Connection, guest: &[u8; 32], user_id: i64) -> DbResul
     Ok(conn.execute(
         "UPDATE diagrams SET owner_user = ?1, owner_guest = NULL WHERE owner_guest = ?2",
         params![user_id, &guest[..]],
+    )?)
+}
+
+/// Moves every diagram of one guest identity to another (a recovery link opened in another
+/// browser). Returns how many moved.
+///
+/// # Errors
+/// [`DbError::Sqlite`](super::DbError::Sqlite) if the statement fails.
+pub fn move_guest(conn: &Connection, from: &[u8; 32], to: &[u8; 32]) -> DbResult<usize> {
+    Ok(conn.execute(
+        "UPDATE diagrams SET owner_guest = ?1 WHERE owner_guest = ?2",
+        params![&to[..], &from[..]],
     )?)
 }
 

@@ -3,6 +3,7 @@
 
 pub mod api_tokens;
 pub mod diagrams;
+pub mod guest_links;
 pub mod keys;
 pub mod security_log;
 pub mod sessions;
@@ -22,6 +23,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_api_tokens.sql"),
     include_str!("../../migrations/0003_server_keys.sql"),
     include_str!("../../migrations/0004_server_dates.sql"),
+    include_str!("../../migrations/0005_security_log_agent.sql"),
+    include_str!("../../migrations/0006_kept_share_links.sql"),
+    include_str!("../../migrations/0007_guest_links.sql"),
 ];
 
 /// A point in time as stored: whole seconds since the Unix epoch, UTC.

@@ -67,7 +67,7 @@ impl From<TokenError> for AppError {
             TokenError::NotFound => return AppError::NotFound,
             TokenError::Store(e) => return AppError::Internal(e.to_string()),
             TokenError::InvalidName(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            TokenError::CapReached => StatusCode::CONFLICT,
+            TokenError::CapReached | TokenError::NameTaken(_) => StatusCode::CONFLICT,
         };
         AppError::Refused(status, e.to_string())
     }

@@ -57,6 +57,11 @@ impl BaseUrl {
     pub fn share_url(&self, share_id: &str) -> String {
         format!("{}/s/{share_id}", self.0)
     }
+
+    /// The URL of a guest's recovery link with this secret.
+    pub fn recovery_url(&self, secret: &str) -> String {
+        format!("{}/g/{secret}", self.0)
+    }
 }
 
 /// This server's own origins (RFC 6454 `scheme://host[:port]`) for a request: the one its
@@ -134,6 +139,32 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(Self::from_headers(&parts.headers))
+    }
+}
+
+/// Whether the client asked for JSON: `Accept` names `application/json`. The editor's
+/// script saves in the background and asks so; a plain form post (no JavaScript) does not,
+/// and gets the page-and-redirect answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WantsJson(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for WantsJson {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let json = parts
+            .headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|range| {
+                range
+                    .split(';')
+                    .next()
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+            });
+        Ok(Self(json))
     }
 }
 
@@ -230,9 +261,7 @@ pub fn export_response(
             Disposition::Inline => "inline",
             Disposition::Attachment => "attachment",
         };
-        if let Ok(value) =
-            HeaderValue::from_str(&format!("{kind}; filename=\"{name}.{}\"", format.ext()))
-        {
+        if let Ok(value) = HeaderValue::from_str(&content_disposition(kind, name, format.ext())) {
             headers.insert(header::CONTENT_DISPOSITION, value);
         }
     }
@@ -243,6 +272,48 @@ pub fn export_response(
         );
     }
     response
+}
+
+/// RFC 8187 `attr-char`s, which `filename*` carries as they are; anything else is
+/// percent-encoded.
+const ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// A `Content-Disposition` value (RFC 6266) offering `name`.`ext`: `filename` with an ASCII
+/// stand-in (letters, digits, space, `-`, `_`, `.`, `@`; anything else becomes `-`) for old
+/// clients, and, when the name has more than that, `filename*` (RFC 8187, UTF-8) with the name
+/// as given but for characters no file system takes (`/ \ : * ? " < > |`, controls), which
+/// become `-`. At most 80 characters of the name; "diagram" when nothing is left.
+pub fn content_disposition(kind: &str, name: &str, ext: &str) -> String {
+    let unicode = crate::diagrams::file_name(name);
+    let ascii: String = unicode
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '@') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let ascii = crate::diagrams::file_name(&ascii);
+    let mut value = format!("{kind}; filename=\"{ascii}.{ext}\"");
+    if ascii != unicode {
+        let encoded = percent_encoding::utf8_percent_encode(&unicode, ATTR_CHAR);
+        value.push_str(&format!("; filename*=UTF-8''{encoded}.{ext}"));
+    }
+    value
 }
 
 /// Answers a conditional GET for content tagged `tag`: `Some(304)` when the client already
@@ -266,6 +337,35 @@ pub fn not_modified(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_names_keep_unicode_in_filename_star_and_an_ascii_stand_in() {
+        assert_eq!(
+            content_disposition("attachment", "Plan", "svg"),
+            "attachment; filename=\"Plan.svg\""
+        );
+        assert_eq!(
+            content_disposition("attachment", "Schéma / v2", "png"),
+            "attachment; filename=\"Sch-ma - v2.png\"; filename*=UTF-8''Sch%C3%A9ma%20-%20v2.png"
+        );
+        assert_eq!(
+            content_disposition("inline", "数据流", "pdf"),
+            "inline; filename=\"diagram.pdf\"; filename*=UTF-8''%E6%95%B0%E6%8D%AE%E6%B5%81.pdf"
+        );
+        // Quotes, path separators and line breaks never reach the header as they are.
+        let hostile = content_disposition("attachment", "a\"b\\c\r\nd/../e", "mmd");
+        assert_eq!(hostile, "attachment; filename=\"a-b-c--d-..-e.mmd\"");
+        assert!(HeaderValue::from_str(&hostile).is_ok());
+        assert_eq!(
+            content_disposition("attachment", " ... ", "svg"),
+            "attachment; filename=\"diagram.svg\""
+        );
+        let long = "x".repeat(200);
+        assert_eq!(
+            content_disposition("attachment", &long, "svg"),
+            format!("attachment; filename=\"{}.svg\"", "x".repeat(80))
+        );
+    }
 
     fn if_match(value: &str) -> IfMatch {
         let value = HeaderValue::from_str(value).unwrap();

@@ -254,7 +254,7 @@ struct IdArgs {
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateArgs {
-    /// 1 to 200 characters (default "Untitled diagram").
+    /// 1 to 200 characters on one line (default "Untitled diagram").
     title: Option<String>,
     /// Mermaid text, at most 256 KiB.
     source: String,

@@ -31,6 +31,12 @@ pub enum TokenError {
         "You already have {MAX_LIVE} active tokens, the most an account can have. Revoke one you no longer use, then create the new one."
     )]
     CapReached,
+    /// Another live token of the account has this name (so the list and the security log
+    /// can tell them apart).
+    #[error(
+        "You already have an active token called “{0}”. Give this one another name, or revoke or regenerate that one."
+    )]
+    NameTaken(String),
     #[error(transparent)]
     Store(#[from] DbError),
 }
@@ -108,12 +114,12 @@ where
     Ok((secret, stored))
 }
 
-/// Issues a token for the account, unless it already has [`MAX_LIVE`] live ones (counted and
-/// inserted in one transaction, so concurrent requests cannot overshoot). Logged as
-/// `token_created` from `ip`.
+/// Issues a token for the account, unless it already has [`MAX_LIVE`] live ones or a live one
+/// of the same name, letter case ignored (checked and inserted in one transaction, so
+/// concurrent requests cannot overshoot). Logged as `token_created` from `ip`.
 ///
 /// # Errors
-/// [`TokenError::CapReached`].
+/// [`TokenError::CapReached`], [`TokenError::NameTaken`].
 pub async fn issue(
     state: &AppState,
     user_id: i64,
@@ -121,6 +127,7 @@ pub async fn issue(
     scope: Scope,
     ip: IpAddr,
 ) -> Result<NewToken, TokenError> {
+    let wanted = name.0.clone();
     let (secret, created) = store_new(state, ip, move |conn, issued, ip| {
         db::create(conn, user_id, &name.0, scope.as_str(), issued, Some(ip))
     })
@@ -128,6 +135,7 @@ pub async fn issue(
     match created {
         Created::Ok(token) => Ok(NewToken { token, secret }),
         Created::CapReached => Err(TokenError::CapReached),
+        Created::NameTaken => Err(TokenError::NameTaken(wanted)),
     }
 }
 
@@ -231,29 +239,50 @@ pub async fn authenticate(
     }))
 }
 
+/// Security events shown per page of the settings' log.
+pub const EVENTS_PER_PAGE: usize = 50;
+
 /// What the settings page shows: the account's tokens (live, and expired in the last 30
-/// days), how many are live, and the last 50 security events of 90 days. Tokens that expired
-/// since the last look are logged as `token_expired` first.
+/// days), how many are live, how many it ever had, and a page of [`EVENTS_PER_PAGE`] security
+/// events of 90 days. Tokens that expired since the last look are logged as `token_expired`
+/// first.
 pub struct Overview {
     pub tokens: Vec<Token>,
     pub live: i64,
+    /// Every token the account ever made, revoked and long expired ones included.
+    pub ever: i64,
     pub events: Vec<Event>,
+    /// The id to pass as `before` for the next (older) page, when there is one.
+    pub older: Option<i64>,
 }
 
-/// See [`Overview`].
+/// See [`Overview`]; `before` is a page's `older` to show the page after it.
 ///
 /// # Errors
 /// [`DbError`] only.
-pub async fn overview(state: &AppState, user_id: i64) -> Result<Overview, DbError> {
+pub async fn overview(
+    state: &AppState,
+    user_id: i64,
+    before: Option<i64>,
+) -> Result<Overview, DbError> {
     let now = state.clock.now();
     state
         .db
         .run(move |conn| {
             db::log_expired(conn, now)?;
+            let mut events = security_log::recent(conn, user_id, now, before, EVENTS_PER_PAGE + 1)?;
+            let older = if events.len() > EVENTS_PER_PAGE {
+                events.truncate(EVENTS_PER_PAGE);
+                events.last().map(|e| e.id)
+            } else {
+                None
+            };
             Ok(Overview {
                 tokens: db::list(conn, user_id, now)?,
                 live: db::count_live(conn, user_id, now)?,
-                events: security_log::recent(conn, user_id, now, 50)?,
+                ever: db::count_ever(conn, user_id)?,
+                events,
+                older,
             })
         })
         .await

@@ -165,9 +165,10 @@ pub async fn signup(
 pub async fn logout(
     State(state): State<AppState>,
     visitor: Visitor,
+    ClientIp(ip): ClientIp,
     CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> AppResult<Redirect> {
-    accounts::sign_out(&state, visitor.session).await?;
+    accounts::sign_out(&state, visitor.session, &visitor.client(ip)).await?;
     visitor.end_session();
     Ok(Redirect::to("/"))
 }

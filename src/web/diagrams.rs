@@ -11,14 +11,16 @@ use serde_json::json;
 
 use super::{Empty, Page, ago, date};
 use crate::auth::{CsrfForm, CsrfHeader, Visitor};
+use crate::compare::{self, DiffLine};
 use crate::diagrams::{
     self, Cursor, Diagram, DiagramError, DiagramId, EXAMPLE, Preview, Requester,
 };
 use crate::error::{AppError, AppResult, envelope, refusal_status, render_status};
 use crate::etag::ContentTag;
-use crate::http::{BaseUrl, export_response};
+use crate::http::{BaseUrl, IfMatch, WantsJson, export_response, version_tag};
 use crate::limits::RetryAfter;
 use crate::render::{ExportFormat, RenderError};
+use crate::samples;
 use crate::state::AppState;
 
 const PAGE_SIZE: usize = 24;
@@ -46,6 +48,8 @@ pub struct IndexPage {
     purge_after: Option<String>,
     /// "3 of 50 diagrams, 12 KiB of 5.0 MiB", when a limit applies.
     usage: Option<String>,
+    /// What opening a recovery link did.
+    recovered: Option<String>,
 }
 
 /// The list page's query: `?cursor=` and `?deleted` (after a delete, to say so).
@@ -53,6 +57,8 @@ pub struct IndexPage {
 pub struct ListQuery {
     cursor: Option<String>,
     deleted: Option<String>,
+    /// After a recovery link was opened: how many diagrams came in, or `here`.
+    recovered: Option<String>,
 }
 
 /// `GET /`: the visitor's diagrams, newest first.
@@ -92,6 +98,24 @@ pub async fn index(
                 days => format!("{days} days"),
             }),
         usage: usage_line(used, quota),
+        recovered: query.recovered.map(|n| {
+            let into = if visitor.user.is_some() {
+                "your account"
+            } else {
+                "this browser"
+            };
+            match n.as_str() {
+                "here" => {
+                    "That recovery link is this browser's own: its diagrams are already here."
+                        .to_owned()
+                }
+                "1" => format!("1 diagram was brought into {into}."),
+                n => format!(
+                    "{} diagrams were brought into {into}.",
+                    n.parse::<usize>().unwrap_or(0)
+                ),
+            }
+        }),
     })
 }
 
@@ -143,25 +167,147 @@ fn guest_write(state: &AppState, visitor: &Visitor) -> AppResult<()> {
         .map_err(|_| AppError::TooManyRequests)
 }
 
-/// `POST /d`: a new diagram from the example, then its editor.
+/// A new diagram's form: the title and text typed into an unsaved editor (`/new/{sample}`);
+/// without them (an older page's button), the flowchart example.
+#[derive(Deserialize)]
+pub struct NewForm {
+    title: Option<String>,
+    source: Option<String>,
+    /// The sample the editor started from, to come back to it on a refusal.
+    sample: Option<String>,
+}
+
+/// `POST /d`: stores a new diagram (the first save of an unsaved editor), then its editor
+/// (303). A broken rule or a quota comes back as the unsaved editor with the typed text kept
+/// (422, 403).
 pub async fn create(
     State(state): State<AppState>,
     visitor: Visitor,
-    CsrfForm(Empty {}): CsrfForm<Empty>,
-) -> AppResult<Redirect> {
+    CsrfForm(form): CsrfForm<NewForm>,
+) -> AppResult<Response> {
     guest_write(&state, &visitor)?;
-    let created = diagrams::create(&state, &visitor.owner(), None, EXAMPLE).await?;
-    Ok(Redirect::to(&format!("/d/{}", created.id)))
+    let source = form.source.as_deref().unwrap_or(EXAMPLE);
+    let created = diagrams::create(&state, &visitor.owner(), form.title.as_deref(), source).await;
+    let refused = match created {
+        // From an unsaved editor it was a save, and the editor says so.
+        Ok(d) if form.source.is_some() => {
+            return Ok(Redirect::to(&format!("/d/{}?saved=1", d.id)).into_response());
+        }
+        Ok(d) => return Ok(Redirect::to(&format!("/d/{}", d.id)).into_response()),
+        Err(e) => e,
+    };
+    let Some(status) = refusal_status(&refused) else {
+        return Err(refused.into());
+    };
+    match refused {
+        DiagramError::Invalid(message) | DiagramError::QuotaExceeded(message) => {
+            let sample = form
+                .sample
+                .as_deref()
+                .and_then(samples::by_slug)
+                .unwrap_or(&samples::SAMPLES[0]);
+            let mut page = unsaved_editor(&state, &visitor, sample).await;
+            page.title = form.title.unwrap_or_default();
+            page.source = source.to_owned();
+            page.error = Some(message);
+            Ok((status, page).into_response())
+        }
+        other => Err(other.into()),
+    }
+}
+
+/// One sample on the "New diagram" page.
+pub struct SampleCard {
+    pub slug: &'static str,
+    pub name: &'static str,
+}
+
+/// `new.html`: the samples to start from.
+#[derive(Template, WebTemplate)]
+#[template(path = "new.html")]
+pub struct NewPage {
+    page: Page,
+    samples: Vec<SampleCard>,
+}
+
+/// `GET /new`: "New diagram" offers a sample of every kind; nothing is stored yet.
+pub async fn new_page(State(state): State<AppState>, visitor: Visitor) -> NewPage {
+    NewPage {
+        page: Page::new(&visitor, &state),
+        samples: samples::SAMPLES
+            .iter()
+            .map(|s| SampleCard {
+                slug: s.slug,
+                name: s.name,
+            })
+            .collect(),
+    }
+}
+
+/// The editor for a diagram not stored yet, filled with `sample`.
+async fn unsaved_editor(
+    state: &AppState,
+    visitor: &Visitor,
+    sample: &'static samples::Sample,
+) -> EditorPage {
+    let (problem, render_notices, size) = first_picture(state, visitor, sample.source).await;
+    EditorPage {
+        page: Page::new(visitor, state),
+        id: String::new(),
+        sample: sample.slug,
+        saved_title: format!("New {}", sample.name.to_lowercase()),
+        title: sample.name.to_owned(),
+        source: sample.source.to_owned(),
+        version: 0,
+        updated: String::new(),
+        share_url: None,
+        problem,
+        render_notices,
+        size,
+        notice: Some("Not saved yet: nothing is stored until you save.".to_owned()),
+        error: None,
+        conflict: None,
+        markdown: diagrams::markdown_block(sample.source),
+        share_notice: None,
+        embed: None,
+    }
+}
+
+/// `GET /new/{sample}`: an editor filled with the sample, stored on the first save.
+pub async fn new_editor(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(slug): Path<String>,
+) -> AppResult<EditorPage> {
+    let sample = samples::by_slug(&slug).ok_or(AppError::NotFound)?;
+    Ok(unsaved_editor(&state, &visitor, sample).await)
+}
+
+/// `GET /new/{sample}/image.svg`: the sample drawn (the picker's thumbnails).
+pub async fn sample_image(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    let sample = samples::by_slug(&slug).ok_or(AppError::NotFound)?;
+    Ok(render_image(&state, visitor.requester(), &headers, sample.source).await)
 }
 
 /// Why the editor's diagram did not draw, and where (line and column) when known.
 pub struct RenderProblem {
     pub message: String,
     pub location: Option<String>,
+    /// The 1-based line, which the source editor marks.
+    pub line: Option<u32>,
 }
 
 impl From<&RenderError> for RenderProblem {
     fn from(e: &RenderError) -> Self {
+        let line = match e {
+            RenderError::Parse { line, .. } => *line,
+            _ => None,
+        };
         let location = match e {
             RenderError::Parse {
                 line: Some(line),
@@ -179,7 +325,11 @@ impl From<&RenderError> for RenderProblem {
         } else {
             e.to_string()
         };
-        Self { message, location }
+        Self {
+            message,
+            location,
+            line,
+        }
     }
 }
 
@@ -189,7 +339,10 @@ impl From<&RenderError> for RenderProblem {
 #[template(path = "editor.html")]
 pub struct EditorPage {
     page: Page,
+    /// Empty for a diagram not stored yet.
     id: String,
+    /// The sample an unsaved editor started from (its URL's `{sample}`); "" once stored.
+    sample: &'static str,
     /// The title as stored, for the browser tab (the form may hold a refused one).
     saved_title: String,
     title: String,
@@ -200,8 +353,82 @@ pub struct EditorPage {
     problem: Option<RenderProblem>,
     /// What the renderer says about a diagram it drew (e.g. a layout Reef lacks).
     render_notices: Vec<String>,
+    /// The drawing's own width and height in CSS pixels (its `viewBox`), for the viewer's
+    /// "100%": the SVG itself scales to its box.
+    size: Option<(String, String)>,
     notice: Option<String>,
     error: Option<String>,
+    /// After a refused save: the version saved elsewhere.
+    conflict: Option<Conflict>,
+    /// The saved text as a fenced block for Markdown.
+    markdown: String,
+    /// What the last change to the share link did.
+    share_notice: Option<&'static str>,
+    /// Ready snippets that embed the shared image (`/s/<id>.svg`): Markdown and HTML.
+    embed: Option<Embed>,
+}
+
+/// How to show a shared diagram's picture elsewhere, as text to paste.
+pub struct Embed {
+    /// `![title](https://…/s/<id>.svg)`, with `[`, `]` and `\` in the title escaped.
+    pub markdown: String,
+    /// `<img src="https://…/s/<id>.svg" alt="title">`, with the title escaped for HTML.
+    pub html: String,
+}
+
+impl Embed {
+    fn new(image_url: &str, title: &str) -> Self {
+        let alt_md: String = title
+            .chars()
+            .flat_map(|c| match c {
+                '[' | ']' | '\\' => vec!['\\', c],
+                c if c.is_control() => vec![' '],
+                c => vec![c],
+            })
+            .collect();
+        Self {
+            markdown: format!("![{alt_md}]({image_url})"),
+            html: format!(
+                "<img src=\"{}\" alt=\"{}\">",
+                escape_xml(image_url),
+                escape_xml(title)
+            ),
+        }
+    }
+}
+
+/// The editor's first picture of `source`: why it does not draw (with the position), or the
+/// renderer's notices and the drawing's size.
+async fn first_picture(
+    state: &AppState,
+    visitor: &Visitor,
+    source: &str,
+) -> (Option<RenderProblem>, Vec<String>, Option<(String, String)>) {
+    match diagrams::draw(state, visitor.requester(), source).await {
+        Ok(rendered) => (
+            None,
+            rendered.notices.to_vec(),
+            view_box_size(&rendered.text),
+        ),
+        Err(e) => (Some(RenderProblem::from(&e)), Vec::new(), None),
+    }
+}
+
+/// The width and height of an SVG's `viewBox` (`"0 0 640 480"` gives 640 and 480), as
+/// written.
+fn view_box_size(svg: &str) -> Option<(String, String)> {
+    let start = svg.find("viewBox=\"")? + "viewBox=\"".len();
+    let value = svg[start..].split('"').next()?;
+    let numbers: Vec<&str> = value
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|n| !n.is_empty())
+        .collect();
+    match numbers.as_slice() {
+        [_, _, w, h] if w.parse::<f64>().is_ok() && h.parse::<f64>().is_ok() => {
+            Some(((*w).to_owned(), (*h).to_owned()))
+        }
+        _ => None,
+    }
 }
 
 /// The visitor's live diagram; anything else (someone else's, trashed, unknown) is 404.
@@ -217,31 +444,37 @@ async fn editor_page(
     d: &Diagram,
     notice: Option<String>,
 ) -> EditorPage {
-    let (problem, render_notices) =
-        match diagrams::draw(state, visitor.requester(), &d.source).await {
-            Ok(rendered) => (None, rendered.notices.to_vec()),
-            Err(e) => (Some(RenderProblem::from(&e)), Vec::new()),
-        };
+    let (problem, render_notices, size) = first_picture(state, visitor, &d.source).await;
     EditorPage {
         page: Page::new(visitor, state),
         id: d.id.clone(),
+        sample: "",
         saved_title: d.title.clone(),
         title: d.title.clone(),
         source: d.source.clone(),
         version: d.version,
         updated: ago(state.clock.now(), d.updated_at),
         share_url: d.share_id.as_deref().map(|s| base.share_url(s)),
+        embed: d
+            .share_id
+            .as_deref()
+            .map(|s| Embed::new(&format!("{}.svg", base.share_url(s)), &d.title)),
+        share_notice: None,
         problem,
         render_notices,
+        size,
         notice,
         error: None,
+        conflict: None,
+        markdown: diagrams::markdown_block(&d.source),
     }
 }
 
-/// The editor's query: `?saved` after a save.
+/// The editor's query: `?saved` after a save, `?share=` after a change to the share link.
 #[derive(Deserialize)]
 pub struct EditorQuery {
     saved: Option<String>,
+    share: Option<String>,
 }
 
 /// `GET /d/{id}`: the editor; 404 unless the diagram is the visitor's and live.
@@ -254,7 +487,17 @@ pub async fn editor(
 ) -> AppResult<EditorPage> {
     let d = live_diagram(&state, &visitor, &id).await?;
     let notice = query.saved.map(|_| "Saved.".to_owned());
-    Ok(editor_page(&state, &visitor, &base, &d, notice).await)
+    let mut page = editor_page(&state, &visitor, &base, &d, notice).await;
+    page.share_notice = match query.share.as_deref() {
+        Some("same") => Some("Sharing is on again, with the same link as before."),
+        Some("on") => Some("Sharing is on: anyone with the link can view the diagram."),
+        Some("new") => Some("This is a new link: the old one no longer works."),
+        Some("off") => Some(
+            "Sharing is off: the link no longer works. Turning it on again brings back the same link.",
+        ),
+        _ => None,
+    };
+    Ok(page)
 }
 
 /// The editor's form; `version` is the version the text was edited from.
@@ -265,50 +508,153 @@ pub struct SaveForm {
     version: Option<i64>,
 }
 
-/// `POST /d/{id}`: saves and comes back to the editor (303); 422 with the typed text kept
-/// when a rule is broken; 409 with the typed text kept when the diagram changed elsewhere.
+/// The other side of an edit conflict, as the editor shows it: the version saved elsewhere
+/// and how the typed text differs from it.
+pub struct Conflict {
+    /// The version saved elsewhere (the form now carries it, so saving again keeps the typed
+    /// text on top).
+    pub version: i64,
+    pub title: String,
+    pub source: String,
+    /// From the saved version to the typed text.
+    pub diff: Vec<DiffLine>,
+    /// "2 lines differ from yours" and the like.
+    pub summary: String,
+}
+
+impl Conflict {
+    fn new(latest: &Diagram, typed: &str) -> Self {
+        let diff = compare::lines(&latest.source, typed);
+        let (removed, added) = compare::counts(&diff);
+        let summary = match (removed, added) {
+            (0, 0) => "The Mermaid text is the same as yours; the titles differ.".to_owned(),
+            (r, a) => format!(
+                "{} of theirs not in yours, {} of yours not in theirs.",
+                plural(r, "line"),
+                plural(a, "line")
+            ),
+        };
+        Self {
+            version: latest.version,
+            title: latest.title.clone(),
+            source: latest.source.clone(),
+            diff,
+            summary,
+        }
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The answer to a save that stands: JSON with the `ETag` for the editor's script, else back
+/// to the editor saying so.
+fn saved_answer(state: &AppState, d: &Diagram, json: bool) -> Response {
+    if !json {
+        return Redirect::to(&format!("/d/{}?saved=1", d.id)).into_response();
+    }
+    let mut response = axum::Json(json!({
+        "version": d.version,
+        "title": d.title,
+        "updated": ago(state.clock.now(), d.updated_at),
+    }))
+    .into_response();
+    response
+        .headers_mut()
+        .insert(axum::http::header::ETAG, version_tag(d.version));
+    response
+}
+
+/// `POST /d/{id}`: saves. A form post comes back to the editor (303); the editor's script
+/// (`Accept: application/json`, the version in `If-Match` or the form) gets
+/// `{"version", "title", "updated"}` with the `ETag`, and stays on the page. Refusals keep
+/// the typed text: 422 (a rule), 403 (a quota), 409 when the diagram changed elsewhere, with
+/// the other version and a line diff (in JSON: `current` `{version, title, source}` and `diff`,
+/// see [`DiffLine`]).
 pub async fn save(
     State(state): State<AppState>,
     visitor: Visitor,
     base: BaseUrl,
+    IfMatch(if_match): IfMatch,
+    WantsJson(json): WantsJson,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<SaveForm>,
 ) -> AppResult<Response> {
     let id = DiagramId::parse(&id)?;
     guest_write(&state, &visitor)?;
+    let expected = if_match.or(form.version);
     let (title, source) = (form.title.clone(), form.source.clone());
-    let saved = diagrams::update(&state, &visitor.owner(), &id, form.version, move |_| {
+    let saved = diagrams::update(&state, &visitor.owner(), &id, expected, move |_| {
         (title, source)
     })
     .await;
     let refused = match saved {
-        Ok(d) => return Ok(Redirect::to(&format!("/d/{}?saved=1", d.id)).into_response()),
+        Ok(d) => return Ok(saved_answer(&state, &d, json)),
         Err(e) => e,
     };
     let Some(status) = refusal_status(&refused) else {
         return Err(refused.into());
     };
     match refused {
+        DiagramError::Invalid(message) | DiagramError::QuotaExceeded(message) if json => {
+            let code = if status == StatusCode::FORBIDDEN {
+                "quota_exceeded"
+            } else {
+                "invalid"
+            };
+            Ok(envelope(status, code, Some(&message), &[]))
+        }
         DiagramError::Invalid(message) | DiagramError::QuotaExceeded(message) => {
             // Nothing is lost: the page comes back with exactly what was typed.
             let current = diagrams::get(&state, &visitor.owner(), &id).await?;
             let mut page = editor_page(&state, &visitor, &base, &current, None).await;
-            page.version = form.version.unwrap_or(current.version);
+            page.version = expected.unwrap_or(current.version);
             page.title = form.title;
             page.source = form.source;
             page.error = Some(message);
             Ok((status, page).into_response())
         }
         DiagramError::Stale(latest) => {
-            let mut page = editor_page(&state, &visitor, &base, &latest, None).await;
-            page.error = Some(format!(
-                "This diagram was changed somewhere else while you edited it (it is now at version {}). Your text is kept below: save again to replace the other change, or open the revisions to compare.",
-                latest.version
-            ));
             // The text as it will be saved on the next try (trimmed, with \n line ends).
             let (title, source) = diagrams::validate(&form.title, &form.source)?;
+            if latest.title == title.as_str() && latest.source == source.as_str() {
+                // The other save wrote exactly this: nothing to choose between.
+                return Ok(saved_answer(&state, &latest, json));
+            }
+            let conflict = Conflict::new(&latest, source.as_str());
+            let message = format!(
+                "This diagram was saved somewhere else while you edited it (it is now at version {}). Keep yours (saved on top; theirs stays in the revisions) or take theirs.",
+                latest.version
+            );
+            if json {
+                return Ok(envelope(
+                    status,
+                    "edit_conflict",
+                    Some(&message),
+                    &[
+                        (
+                            "current",
+                            json!({
+                                "version": latest.version,
+                                "title": latest.title,
+                                "source": latest.source,
+                            }),
+                        ),
+                        ("diff", json!(conflict.diff)),
+                        ("summary", json!(conflict.summary)),
+                    ],
+                ));
+            }
+            let mut page = editor_page(&state, &visitor, &base, &latest, None).await;
+            page.error = Some(message);
             page.title = title.as_str().to_owned();
             page.source = source.as_str().to_owned();
+            page.conflict = Some(conflict);
             Ok((status, page).into_response())
         }
         other => Err(other.into()),
@@ -415,34 +761,12 @@ impl DownloadQuery {
     }
 }
 
-/// A file name for `title`, safe in a `Content-Disposition` header and on every file system:
-/// letters, digits, spaces, `-`, `_` and `.` are kept (ASCII only), anything else becomes `-`;
-/// "diagram" when nothing is left.
-fn file_name(title: &str) -> String {
-    let kept: String = title
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let trimmed = kept.trim_matches(|c: char| c == ' ' || c == '-' || c == '.');
-    if trimmed.is_empty() {
-        "diagram".to_owned()
-    } else {
-        trimmed.chars().take(80).collect()
-    }
-}
-
 /// `source` drawn as the file `ext` names (`svg`, `png`, `pdf`, `txt`, `mmd`), offered as a
-/// download named after `title`.
+/// download named after `title` (a PNG asked for at a scale says so: `Plan@4x.png`).
 ///
 /// # Errors
-/// 404 for another extension or a bad scale; the renderer's refusal as a page (422, or 503
-/// when it is busy).
+/// 404 for another extension; 400 for a scale other than 1 to 4; the renderer's refusal as
+/// a page (422, or 503 when it is busy).
 pub async fn download(
     state: &AppState,
     by: diagrams::Requester,
@@ -452,18 +776,41 @@ pub async fn download(
     scale: Option<&str>,
 ) -> AppResult<Response> {
     let format = ExportFormat::from_ext(ext).ok_or(AppError::NotFound)?;
+    exported(state, by, source, format, scale, Some(title)).await
+}
+
+/// `source` drawn as `format` at `scale` (`?scale=` as given, PNG only), offered as a
+/// download named after `title` when given (a PNG at a scale says so: `Plan@4x.png`), else
+/// shown inline. Downloads and the share page's embeds both answer with it.
+///
+/// # Errors
+/// 400 for a scale other than 1 to 4; the renderer's refusal as a page (422, or 503 when it
+/// is busy).
+pub async fn exported(
+    state: &AppState,
+    by: diagrams::Requester,
+    source: &str,
+    format: ExportFormat,
+    scale: Option<&str>,
+    title: Option<&str>,
+) -> AppResult<Response> {
+    let bad_scale = || AppError::BadRequest("The scale is a whole number from 1 to 4.".into());
     let scale = scale
         .map(str::parse::<u8>)
         .transpose()
-        .map_err(|_| AppError::NotFound)?;
-    let options =
-        crate::render::ExportOptions::new(scale, false).map_err(|_| AppError::NotFound)?;
+        .map_err(|_| bad_scale())?;
+    let options = crate::render::ExportOptions::new(scale, false).map_err(|_| bad_scale())?;
+    let name = title.map(|title| match scale {
+        Some(n) if format == ExportFormat::Png => format!("{title}@{n}x"),
+        _ => title.to_owned(),
+    });
     match diagrams::export(state, by, source, format, options).await {
         Ok(body) => Ok(export_response(
             StatusCode::OK,
             format,
             body,
-            Some((&file_name(title), crate::http::Disposition::Attachment)),
+            name.as_deref()
+                .map(|n| (n, crate::http::Disposition::Attachment)),
         )),
         Err(DiagramError::Render(e)) => Err(AppError::Refused(render_status(&e), e.to_string())),
         Err(e) => Err(e.into()),
@@ -487,6 +834,30 @@ pub async fn download_own(
         query.scale(),
     )
     .await
+}
+
+/// `GET /export.zip`: every live diagram of the visitor as Mermaid files in one zip
+/// (`reef-diagrams-YYYY-MM-DD.zip`; see [`diagrams::archive`]), for guests too.
+pub async fn export_all(State(state): State<AppState>, visitor: Visitor) -> AppResult<Response> {
+    let body = diagrams::archive(&state, &visitor.owner()).await?;
+    let day = date(state.clock.now());
+    let name = format!("reef-diagrams-{}", day.get(..10).unwrap_or("export"));
+    let disposition = crate::http::content_disposition("attachment", &name, "zip");
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/zip".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            (
+                axum::http::header::CACHE_CONTROL,
+                "private, no-store".to_owned(),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 /// `GET /d/{id}/image.svg`: the diagram drawn (see [`render_image`]).
@@ -534,31 +905,47 @@ pub async fn restore(
     Ok(Redirect::to(&format!("/d/{}", d.id)))
 }
 
-/// The share form: `enabled` is `on`/`true` or `off`/`false`.
+/// The share form: `enabled` is `on`/`true`, `off`/`false`, or `new` for a fresh link.
 #[derive(Deserialize)]
 pub struct ShareForm {
     enabled: String,
 }
 
-/// `POST /d/{id}/share`: the link on or off, then the editor; 400 for another value.
+/// `POST /d/{id}/share`: the link on (the same one as before, if it had one), off, or renewed
+/// (`new`: the old link stops working), then the editor saying which; 400 for another value.
 pub async fn share(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<ShareForm>,
 ) -> AppResult<Redirect> {
-    let enabled = match form.enabled.as_str() {
-        "on" | "true" => true,
-        "off" | "false" => false,
+    let id = DiagramId::parse(&id)?;
+    let owner = visitor.owner();
+    let said = match form.enabled.as_str() {
+        "on" | "true" => {
+            let before = diagrams::get(&state, &owner, &id).await?;
+            let now = diagrams::set_sharing(&state, &owner, &id, true).await?;
+            if before.share_id.is_none() && now.share_id == before.old_share_id {
+                "same"
+            } else {
+                "on"
+            }
+        }
+        "off" | "false" => {
+            diagrams::set_sharing(&state, &owner, &id, false).await?;
+            "off"
+        }
+        "new" => {
+            diagrams::renew_share_link(&state, &owner, &id).await?;
+            "new"
+        }
         _ => {
             return Err(AppError::BadRequest(
-                "Choose whether to share: on or off.".into(),
+                "Choose whether to share: on, off or new.".into(),
             ));
         }
     };
-    let id = DiagramId::parse(&id)?;
-    diagrams::set_sharing(&state, &visitor.owner(), &id, enabled).await?;
-    Ok(Redirect::to(&format!("/d/{id}")))
+    Ok(Redirect::to(&format!("/d/{id}?share={said}#share")))
 }
 
 /// One revision in the list.
@@ -581,33 +968,77 @@ pub struct RevisionsPage {
     selected: Option<SelectedRevision>,
 }
 
-/// The revision shown in full.
+/// The revision shown in full, with a line diff against another version.
 pub struct SelectedRevision {
     pub version: i64,
     pub title: String,
     pub source: String,
     pub when: String,
+    /// Compared with the current version (`?against=current`) rather than the one before.
+    pub against_current: bool,
+    /// "Changes from version 3 to version 4", "Changes from version 4 to the current
+    /// version (7)".
+    pub compared: String,
+    pub diff: Vec<DiffLine>,
+    /// The current title, when the revision's differs (restoring keeps the current one unless
+    /// asked).
+    pub current_title: Option<String>,
+}
+
+/// A revision page's query: `?against=previous` (the default) or `?against=current`.
+#[derive(Deserialize)]
+pub struct RevisionQuery {
+    against: Option<String>,
 }
 
 async fn revisions_page(
     state: &AppState,
     visitor: &Visitor,
     id: &str,
-    selected: Option<i64>,
+    selected: Option<(i64, bool)>,
 ) -> AppResult<RevisionsPage> {
     let id = DiagramId::parse(id)?;
     let (d, revs) = diagrams::revisions(state, &visitor.owner(), &id).await?;
     let selected = match selected {
-        Some(v) => {
-            let r = revs
+        Some((v, against_current)) => {
+            let at = revs
                 .iter()
-                .find(|r| r.version == v)
+                .position(|r| r.version == v)
                 .ok_or(AppError::NotFound)?;
+            let r = &revs[at];
+            // Newest first: the one before is the next in the list.
+            let previous = revs.get(at + 1);
+            let (compared, diff) = if against_current {
+                (
+                    format!(
+                        "Changes from version {} to the current version ({})",
+                        r.version, d.version
+                    ),
+                    compare::lines(&r.source, &d.source),
+                )
+            } else if let Some(p) = previous {
+                (
+                    format!(
+                        "Changes from version {} to version {}",
+                        p.version, r.version
+                    ),
+                    compare::lines(&p.source, &r.source),
+                )
+            } else {
+                (
+                    format!("Version {} is the oldest kept: all of it", r.version),
+                    compare::lines("", &r.source),
+                )
+            };
             Some(SelectedRevision {
                 version: r.version,
                 title: r.title.clone(),
                 source: r.source.clone(),
                 when: date(r.created_at),
+                against_current,
+                compared,
+                diff,
+                current_title: (r.title != d.title).then(|| d.title.clone()),
             })
         }
         None => None,
@@ -639,14 +1070,17 @@ pub async fn revisions(
     revisions_page(&state, &visitor, &id, None).await
 }
 
-/// `GET /d/{id}/revisions/{version}`: the list with one revision shown.
+/// `GET /d/{id}/revisions/{version}`: the list with one revision shown and compared with the
+/// version before it, or with the current one (`?against=current`).
 pub async fn revision(
     State(state): State<AppState>,
     visitor: Visitor,
     Path((id, version)): Path<(String, String)>,
+    Query(query): Query<RevisionQuery>,
 ) -> AppResult<RevisionsPage> {
     let version = version.parse().map_err(|_| AppError::NotFound)?;
-    revisions_page(&state, &visitor, &id, Some(version)).await
+    let against_current = query.against.as_deref() == Some("current");
+    revisions_page(&state, &visitor, &id, Some((version, against_current))).await
 }
 
 /// The diagram id and revision number of a revision route.
@@ -667,15 +1101,23 @@ pub async fn revision_image(
     Ok(render_image(&state, visitor.requester(), &headers, &rev.source).await)
 }
 
-/// Restoring writes the old text as a new version, so the restore itself can be undone.
+/// The restore form: `title=on` brings the revision's title back as well.
+#[derive(Deserialize)]
+pub struct RestoreForm {
+    title: Option<String>,
+}
+
+/// `POST /d/{id}/revisions/{version}/restore`: the old text written as a new version (so the
+/// restore itself can be undone), keeping the current title unless `title=on`.
 pub async fn restore_revision(
     State(state): State<AppState>,
     visitor: Visitor,
     Path((id, version)): Path<(String, String)>,
-    CsrfForm(Empty {}): CsrfForm<Empty>,
+    CsrfForm(form): CsrfForm<RestoreForm>,
 ) -> AppResult<Redirect> {
     let (id, version) = revision_path(&id, &version)?;
-    let d = diagrams::restore_revision(&state, &visitor.owner(), &id, version).await?;
+    let with_title = form.title.as_deref() == Some("on");
+    let d = diagrams::restore_revision(&state, &visitor.owner(), &id, version, with_title).await?;
     Ok(Redirect::to(&format!("/d/{}?saved=1", d.id)))
 }
 
@@ -720,9 +1162,15 @@ pub async fn trash(State(state): State<AppState>, visitor: Visitor) -> AppResult
 #[derive(Deserialize)]
 struct PreviewRequest {
     source: String,
-    /// The diagram whose editor asks (previews of one editor replace each other).
+    /// The editor page asking (its diagram and a per-page random part): a newer preview of
+    /// one editor replaces its older one, while two tabs of one diagram do not cancel each
+    /// other's. Older pages sent the diagram id alone, as `diagram`.
+    #[serde(default, alias = "diagram")]
+    editor: String,
+    /// `"dark"` when the page is dark: drawn in mermaid's dark theme unless the text picks
+    /// its own.
     #[serde(default)]
-    diagram: String,
+    theme: String,
 }
 
 /// The editor's live preview: JSON in, JSON out (the API's envelope on failure). Stores
@@ -753,16 +1201,18 @@ pub async fn preview(
     let failed = match diagrams::preview(
         &state,
         &visitor.owner(),
-        &request.diagram,
+        &request.editor,
         visitor.requester(),
         &request.source,
+        request.theme == "dark",
     )
     .await
     {
-        Preview::Drawn(rendered) => {
+        Preview::Drawn(rendered, dark) => {
             return axum::Json(json!({
                 "svg": &*rendered.text,
                 "notices": &*rendered.notices,
+                "theme": if dark { "dark" } else { "default" },
             }))
             .into_response();
         }
@@ -820,5 +1270,21 @@ mod tests {
         assert_eq!(svg.matches("<text ").count(), 4);
         assert!(svg.contains('…'));
         assert!(error_svg("a < b & c").contains("a &lt; b &amp; c"));
+    }
+
+    #[test]
+    fn the_view_box_gives_the_drawing_size() {
+        use super::view_box_size;
+        let size = |w: &str, h: &str| Some((w.to_owned(), h.to_owned()));
+        assert_eq!(
+            view_box_size(r#"<svg viewBox="0 0 640 480.5">"#),
+            size("640", "480.5")
+        );
+        assert_eq!(
+            view_box_size(r#"<svg viewBox="-8,-8,100,50">"#),
+            size("100", "50")
+        );
+        assert_eq!(view_box_size(r#"<svg viewBox="0 0 a b">"#), None);
+        assert_eq!(view_box_size("<svg>"), None);
     }
 }

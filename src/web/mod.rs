@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod diagrams;
+pub mod guest;
 pub mod render_urls;
 pub mod settings;
 pub mod share;
@@ -34,6 +35,15 @@ pub struct Page {
 }
 
 impl Page {
+    /// The content-hashed URL of an asset only some pages load (`editor.js`, the source
+    /// editor built from `assets/editor`; `preview.js` and `preview.css`, the diagram viewer),
+    /// under `root`.
+    pub fn asset(&self, name: &str) -> String {
+        format!("{}{}", self.root, assets::url(name))
+    }
+}
+
+impl Page {
     /// The layout's part of a page for `visitor`.
     pub fn new(visitor: &Visitor, state: &AppState) -> Self {
         Self {
@@ -53,6 +63,14 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let mut editing = Router::new()
         .route("/", get(diagrams::index))
         .route("/d", post(diagrams::create))
+        .route("/new", get(diagrams::new_page))
+        .route("/new/{sample}", get(diagrams::new_editor))
+        .route("/new/{sample}/image.svg", get(diagrams::sample_image))
+        .route("/export.zip", get(diagrams::export_all))
+        .route("/guest", get(guest::page))
+        .route("/guest/link", post(guest::issue))
+        .route("/guest/link/revoke", post(guest::revoke))
+        .route("/g/{secret}", get(guest::ask).post(guest::recover))
         .route("/d/{id}", get(diagrams::editor).post(diagrams::save))
         .route("/d/{id}/image.svg", get(diagrams::image))
         .route("/d/{id}/download/{ext}", get(diagrams::download_own))

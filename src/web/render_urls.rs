@@ -134,9 +134,6 @@ struct LiveState {
     mermaid: Option<serde_json::Value>,
 }
 
-/// The themes mermaid.js ships.
-const THEMES: &[&str] = &["default", "base", "dark", "forest", "neutral"];
-
 impl LiveState {
     /// The code, with the state's theme as an `init` directive unless the code sets its own
     /// configuration (front matter or a directive).
@@ -148,18 +145,10 @@ impl LiveState {
         let theme = config
             .as_ref()
             .and_then(|c| c.get("theme"))
-            .and_then(serde_json::Value::as_str)
-            .filter(|t| THEMES.contains(t));
-        let configured = {
-            let start = self.code.trim_start();
-            start.starts_with("---") || start.starts_with("%%{")
-        };
-        match theme {
-            Some(theme) if theme != "default" && !configured => {
-                format!("%%{{init: {{\"theme\": \"{theme}\"}}}}%%\n{}", self.code)
-            }
-            _ => self.code,
-        }
+            .and_then(serde_json::Value::as_str);
+        theme
+            .and_then(|t| crate::diagrams::with_theme(&self.code, t))
+            .map_or(self.code, |(text, _)| text)
     }
 }
 
@@ -441,11 +430,10 @@ mod tests {
         );
         assert_eq!(mermaid_ink_source(&pako).as_deref(), Some(themed.as_str()));
         // The code's own configuration wins over the state's theme.
-        let own =
-            serde_json::json!({"code": "%%{init: {}}%%\ngraph TD", "mermaid": {"theme": "forest"}});
+        let own = serde_json::json!({"code": "%%{init: {\"theme\": \"base\"}}%%\ngraph TD", "mermaid": {"theme": "forest"}});
         assert_eq!(
             mermaid_ink_source(&URL_SAFE_NO_PAD.encode(own.to_string())).as_deref(),
-            Some("%%{init: {}}%%\ngraph TD")
+            Some("%%{init: {\"theme\": \"base\"}}%%\ngraph TD")
         );
         assert_eq!(mermaid_ink_source("pako:not-deflate"), None);
     }

@@ -37,6 +37,8 @@ pub struct EventRow {
     pub when: String,
     pub what: String,
     pub ip: String,
+    /// "Firefox on Linux", or "" when not from a page or not recognised.
+    pub browser: String,
 }
 
 /// A secret to show once, on the response to the request that made it.
@@ -56,18 +58,29 @@ pub struct SettingsPage {
     notice: Option<String>,
     error: Option<String>,
     tokens: Vec<TokenRow>,
+    /// Tokens the account ever had (so an empty list can say "none active" rather than
+    /// "none yet").
+    ever: i64,
     live: i64,
     max_live: i64,
     cap_reached: bool,
     revealed: Option<Revealed>,
     nonce: String,
     events: Vec<EventRow>,
+    /// The security log's next (older) page, as `?before=`.
+    older: Option<i64>,
+    /// Showing an older page of the log (so it links back to the newest).
+    log_paged: bool,
 }
 
 fn describe(kind: &str, token: Option<&str>) -> String {
     let name = token.unwrap_or("?");
     match kind {
         "sign_in" => "Signed in".to_owned(),
+        "sign_in_failed" => "Failed sign-in (wrong password)".to_owned(),
+        "sign_out" => "Signed out".to_owned(),
+        "email_changed" => "Email address changed".to_owned(),
+        "password_changed" => "Password changed (other browsers signed out)".to_owned(),
         "token_created" => format!("Token “{name}” created"),
         "token_regenerated" => format!("Token “{name}” regenerated"),
         "token_revoked" => format!("Token “{name}” revoked"),
@@ -77,23 +90,39 @@ fn describe(kind: &str, token: Option<&str>) -> String {
     }
 }
 
-async fn view(
-    state: &AppState,
-    signed: &SignedIn,
+/// Whole calendar days (UTC) from `now`'s date to `then`'s: the same count the shown dates
+/// give, whatever the time of day.
+fn days_between(now: crate::db::UnixTime, then: crate::db::UnixTime) -> i64 {
+    let day = |t: crate::db::UnixTime| {
+        time::OffsetDateTime::from_unix_timestamp(t.seconds())
+            .map(|d| d.date())
+            .unwrap_or(time::Date::MIN)
+    };
+    (day(then) - day(now)).whole_days()
+}
+
+/// What a settings page shows besides the account: a message and the log's page.
+#[derive(Default)]
+struct Shown {
     notice: Option<String>,
     error: Option<String>,
     revealed: Option<Revealed>,
-) -> AppResult<SettingsPage> {
+    log_before: Option<i64>,
+}
+
+async fn view(state: &AppState, signed: &SignedIn, shown: Shown) -> AppResult<SettingsPage> {
     let now = state.clock.now();
     let tokens::Overview {
         tokens,
         live,
+        ever,
         events,
-    } = tokens::overview(state, signed.user.id).await?;
+        older,
+    } = tokens::overview(state, signed.user.id, shown.log_before).await?;
     let tokens = tokens
         .into_iter()
         .map(|t| {
-            let days = (t.expires_at - now).div_euclid(86_400);
+            let days = days_between(now, t.expires_at);
             let expired = t.expires_at <= now;
             TokenRow {
                 id: t.id,
@@ -107,9 +136,9 @@ async fn view(
                 expires: date(t.expires_at),
                 expires_in: match days {
                     _ if expired => "expired".to_owned(),
-                    0 => "expires today".to_owned(),
-                    1 => "expires in 1 day".to_owned(),
-                    n => format!("expires in {n} days"),
+                    0 => "today".to_owned(),
+                    1 => "tomorrow".to_owned(),
+                    n => format!("in {n} days"),
                 },
                 expiring_soon: !expired && days < EXPIRY_WARNING_DAYS,
                 expired,
@@ -121,13 +150,14 @@ async fn view(
         page: Page::new(&signed.visitor, state),
         email: signed.user.email.clone(),
         is_admin: signed.user.is_admin,
-        notice,
-        error,
+        notice: shown.notice,
+        error: shown.error,
         tokens,
+        ever,
         live,
         max_live: MAX_LIVE,
         cap_reached: live >= MAX_LIVE,
-        revealed,
+        revealed: shown.revealed,
         nonce: hex::encode(secret::os_random::<16>()),
         events: events
             .into_iter()
@@ -135,15 +165,20 @@ async fn view(
                 when: date(e.at),
                 what: describe(&e.kind, e.token_name.as_deref()),
                 ip: e.ip.unwrap_or_default(),
+                browser: e.agent.unwrap_or_default(),
             })
             .collect(),
+        older,
+        log_paged: shown.log_before.is_some(),
     })
 }
 
-/// `?done=` after a change, to say what happened.
+/// `?done=` after a change, to say what happened; `?before=` for an older page of the
+/// security log.
 #[derive(Deserialize)]
 pub struct SettingsQuery {
     done: Option<String>,
+    before: Option<String>,
 }
 
 /// `GET /settings`.
@@ -161,7 +196,12 @@ pub async fn settings(
         Some("revoked-all") => Some("All API tokens were revoked."),
         _ => None,
     };
-    view(&state, &signed, notice.map(str::to_owned), None, None).await
+    let shown = Shown {
+        notice: notice.map(str::to_owned),
+        log_before: query.before.as_deref().and_then(|b| b.parse().ok()),
+        ..Shown::default()
+    };
+    view(&state, &signed, shown).await
 }
 
 /// Re-shows settings with an error and the given status.
@@ -171,11 +211,23 @@ async fn refuse(
     status: StatusCode,
     message: String,
 ) -> AppResult<Response> {
-    Ok((
-        status,
-        view(state, signed, None, Some(message), None).await?,
-    )
-        .into_response())
+    let shown = Shown {
+        error: Some(message),
+        ..Shown::default()
+    };
+    Ok((status, view(state, signed, shown).await?).into_response())
+}
+
+/// The settings page after a form was sent a second time (a reload of the page that showed a
+/// secret): nothing new was made, which is said calmly, not as an error.
+async fn resent(state: &AppState, signed: &SignedIn) -> AppResult<Response> {
+    let shown = Shown {
+        notice: Some(
+            "This page was reloaded, so nothing new was made and the secret is not shown again. If you did not copy it, regenerate that token (or revoke it and create another).".into(),
+        ),
+        ..Shown::default()
+    };
+    Ok(view(state, signed, shown).await?.into_response())
 }
 
 /// The settings page again, with what went wrong: the page's own status for a refused
@@ -207,7 +259,8 @@ pub async fn change_email(
     CsrfForm(form): CsrfForm<EmailForm>,
 ) -> AppResult<Response> {
     let user = signed.user.id;
-    match accounts::change_email(&state, user, ip, &form.email, form.current_password).await {
+    let client = signed.visitor.client(ip);
+    match accounts::change_email(&state, user, &client, &form.email, form.current_password).await {
         Ok(()) => Ok(Redirect::to("/settings?done=email").into_response()),
         Err(e) => refused(&state, &signed, e).await,
     }
@@ -232,7 +285,7 @@ pub async fn change_password(
     let changed = accounts::change_password(
         &state,
         signed.user.id,
-        ip,
+        &signed.visitor.client(ip),
         keep,
         form.current_password,
         form.new_password,
@@ -288,9 +341,11 @@ async fn reveal(
         secret: new.secret.expose().to_owned(),
         regenerated,
     };
-    Ok(view(state, signed, None, None, Some(revealed))
-        .await?
-        .into_response())
+    let shown = Shown {
+        revealed: Some(revealed),
+        ..Shown::default()
+    };
+    Ok(view(state, signed, shown).await?.into_response())
 }
 
 /// `POST /settings/tokens`: the settings page with the secret shown once; 422 bad name,
@@ -308,13 +363,7 @@ pub async fn create_token(
     let scope = Scope::parse(form.scope.as_deref().unwrap_or("read-write"))
         .ok_or_else(|| AppError::BadRequest("Choose a scope: read or read-write.".into()))?;
     if form.nonce.len() != 32 || !state.limits.nonces.first_use(&form.nonce) {
-        return refuse(
-            &state,
-            &signed,
-            StatusCode::CONFLICT,
-            "This form was already sent, so no second token was made. A token's secret is shown only once; if you did not copy it, revoke that token and create a new one.".into(),
-        )
-        .await;
+        return resent(&state, &signed).await;
     }
     match tokens::issue(&state, signed.user.id, name, scope, ip).await {
         Ok(new) => reveal(&state, &signed, new, false).await,
@@ -355,14 +404,28 @@ pub async fn revoke_all(
     Ok(Redirect::to("/settings?done=revoked-all#tokens"))
 }
 
-/// `POST /settings/tokens/{id}/regenerate`: a new secret, shown once; the old one stops.
+/// The regenerate form: the page's `nonce`, so reloading the page that showed the new secret
+/// does not regenerate again (and kill the secret just shown).
+#[derive(Deserialize)]
+pub struct RegenerateForm {
+    #[serde(default)]
+    nonce: Option<String>,
+}
+
+/// `POST /settings/tokens/{id}/regenerate`: a new secret, shown once; the old one stops. A
+/// form sent again (same `nonce`) changes nothing.
 pub async fn regenerate_token(
     State(state): State<AppState>,
     signed: SignedIn,
     ClientIp(ip): ClientIp,
     Path(id): Path<String>,
-    CsrfForm(Empty {}): CsrfForm<Empty>,
+    CsrfForm(form): CsrfForm<RegenerateForm>,
 ) -> AppResult<Response> {
+    if let Some(nonce) = &form.nonce
+        && (nonce.len() != 32 || !state.limits.nonces.first_use(nonce))
+    {
+        return resent(&state, &signed).await;
+    }
     let new = tokens::regenerate(&state, signed.user.id, token_id(&id)?, ip).await?;
     reveal(&state, &signed, new, true).await
 }

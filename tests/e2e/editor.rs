@@ -25,7 +25,7 @@ async fn typing_updates_the_live_preview_and_ctrl_s_saves() {
 
     let source = "flowchart TD\n    start([Start]) --> typed[Typed live]\n    typed --> kept{Kept after reload?}\n";
     b.type_into("#title", "Typed in the browser").await;
-    b.type_into("#source", source).await;
+    flows::type_source(&b, source).await;
     let live = flows::wait_for_live_preview(&b, None, "reload?").await;
     let state = b.text("#save-state").await;
     b.check(
@@ -36,13 +36,13 @@ async fn typing_updates_the_live_preview_and_ctrl_s_saves() {
     b.shot("live-preview").await;
 
     // The key chord goes to the focused textarea, as a person's would.
-    b.send_keys("#source", &(Key::Control + "s")).await;
+    flows::send_to_source(&b, &(Key::Control + "s")).await;
     flows::wait_until_saved(&b).await;
     b.shot("saved-with-ctrl-s").await;
 
     b.refresh().await;
-    b.find("#source").await;
-    let (title, kept) = (b.value("#title").await, b.value("#source").await);
+    b.find(".cm-content").await;
+    let (title, kept) = (b.value("#title").await, flows::source_text(&b).await);
     b.check(
         title == "Typed in the browser" && kept.trim_end() == source.trim_end(),
         &format!("after a reload the typed text should be kept, found title {title:?} and source {kept:?} (live preview was {live})"),
@@ -71,17 +71,13 @@ async fn syntax_error_shows_line_and_column_and_keeps_last_good_preview() {
     flows::new_diagram(&b).await;
     b.wait_for_image("the server-rendered preview", "#preview")
         .await;
-    b.type_into(
-        "#source",
-        "flowchart LR\n    good[Good] --> still[Still good]\n",
-    )
-    .await;
+    flows::type_source(&b, "flowchart LR\n    good[Good] --> still[Still good]\n").await;
     let good = flows::wait_for_live_preview(&b, None, "Still").await;
     b.shot("good-preview").await;
 
     // Line 3 starts with an arrow: a parse error on line 3. It starts with `<` so that every
     // prefix typed on the way is already an error and no new preview can appear.
-    b.send_keys("#source", "<-- oops").await;
+    flows::send_to_source(&b, "<-- oops").await;
     b.wait_for(
         "the render error to show",
         "return !document.getElementById('render-error').classList.contains('hidden');",
@@ -114,7 +110,7 @@ async fn syntax_error_shows_line_and_column_and_keeps_last_good_preview() {
     // Fixing the text brings a fresh preview and hides the error.
     let backspaces: String =
         std::iter::repeat_n(char::from(Key::Backspace), "<-- oops".len()).collect();
-    b.send_keys("#source", &backspaces).await;
+    flows::send_to_source(&b, &backspaces).await;
     flows::wait_for_live_preview(&b, Some(&good), "Still").await;
     b.shot("fixed").await;
 }
@@ -206,10 +202,11 @@ const SHOWCASE: &str = "flowchart LR
 async fn editor_shows_a_real_diagram_for_the_readme() {
     let t = E2e::start("editor_shows_a_real_diagram_for_the_readme", &[]).await;
     let b = t.browser("", Js::On).await;
+    flows::sign_up(&b, flows::EMAIL, flows::PASSWORD).await;
 
-    flows::new_diagram(&b).await;
+    let id = flows::new_diagram(&b).await;
     b.type_into("#title", "How Reef fits together").await;
-    b.type_into("#source", SHOWCASE).await;
+    flows::type_source(&b, SHOWCASE).await;
     flows::wait_for_live_preview(&b, None, "Read-only").await;
     flows::save_with_button(&b).await;
     b.refresh().await;
@@ -231,10 +228,28 @@ async fn editor_shows_a_real_diagram_for_the_readme() {
         &format!("the screenshot should be {VIEWPORT:?}, it is {size:?}"),
     )
     .await;
+
+    // The same diagram on a phone, on the Preview tab.
+    let phone = t.phone("phone", Js::On).await;
+    flows::sign_in(&phone, flows::EMAIL, flows::PASSWORD).await;
+    phone.goto(&format!("/d/{id}")).await;
+    phone.click_button("Preview").await;
+    phone
+        .wait_for_image("the showcase diagram on the phone", "#preview")
+        .await;
+    phone
+        .js(
+            "window.getSelection().removeAllRanges(); document.activeElement.blur();
+             document.querySelector('.preview').scrollIntoView({block: 'end'});",
+            vec![],
+        )
+        .await;
+    let phone_shot = phone.shot("editor").await;
     if std::env::var_os("REEF_E2E_DOCS").is_some() {
         let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
         std::fs::create_dir_all(&docs).unwrap();
         std::fs::write(docs.join("editor.png"), &png).unwrap();
+        std::fs::copy(&phone_shot, docs.join("editor-phone.png")).unwrap();
     }
 }
 
@@ -263,8 +278,7 @@ async fn the_preview_of_a_40_node_flowchart_follows_typing() {
     let mut server = Vec::new();
     let mut visible = Vec::new();
     for i in 0..7 {
-        b.send_keys("#source", &format!("\n  n39 --> added{i}"))
-            .await;
+        flows::send_to_source(&b, &format!("\n  n39 --> added{i}")).await;
         shown = flows::wait_for_live_preview(&b, Some(&shown), &format!("added{i}")).await;
         let timing = b
             .js(

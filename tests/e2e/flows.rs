@@ -1,23 +1,33 @@
 //! Reef's everyday steps as a person does them in the browser: the building blocks the
 //! scenarios share.
 
-use crate::harness::Browser;
+use crate::harness::{Browser, Js};
 
 pub const EMAIL: &str = "ada@example.net";
 pub const PASSWORD: &str = "correct horse battery";
 
-/// Presses "New diagram" on the list and returns the new diagram's id.
+/// Makes a diagram as a person does: "New diagram" on the list, the Flowchart sample, then
+/// Save (nothing is stored before). Leaves the browser in the stored diagram's editor and
+/// returns its id.
 pub async fn new_diagram(b: &Browser) -> String {
     b.goto("/").await;
-    b.click_button("New diagram").await;
-    let path = b
-        .wait_for_path("an editor page /d/…", |p| {
-            p.starts_with("/d/") && !p.contains('?')
-        })
+    b.click_link("New diagram").await;
+    b.wait_for_path("the samples at /new", |p| p.ends_with("/new"))
         .await;
-    b.find("#source").await;
+    b.click_link("Flowchart").await;
+    b.wait_for_path("an unsaved editor at /new/flowchart", |p| {
+        p.ends_with("/new/flowchart")
+    })
+    .await;
+    b.find(source_input(b)).await;
+    b.click_button("Save").await;
+    let path = b
+        .wait_for_path("the stored diagram's editor /d/…", is_saved_editor)
+        .await;
+    b.find(source_input(b)).await;
     record_preview_blobs(b).await;
-    path.trim_start_matches("/d/").to_owned()
+    let id = path.rsplit("/d/").next().unwrap_or_default();
+    id.trim_end_matches("?saved=1").to_owned()
 }
 
 /// Presses the Save button and waits for the editor to come back saying so.
@@ -26,10 +36,42 @@ pub async fn save_with_button(b: &Browser) {
     wait_until_saved(b).await;
 }
 
-/// Waits for the redirect after a save and the "Saved." notice.
+/// Waits until the editor says the text is saved: with JavaScript the page saves in the
+/// background and stays where it is (no reload, no `?saved=1`); without, the form post comes
+/// back to the editor with "Saved.".
 pub async fn wait_until_saved(b: &Browser) {
-    b.wait_for_path("/d/…?saved=1 after saving", |p| {
-        p.starts_with("/d/") && p.ends_with("?saved=1")
+    if b.js == Js::On {
+        let before = b.path().await;
+        b.wait_for(
+            "the editor to say Saved · version N",
+            "return document.getElementById('save-state').textContent.startsWith('Saved · version ');",
+        )
+        .await;
+        let after = b.path().await;
+        b.check(
+            after == before,
+            &format!("a background save stays on the page: was {before:?}, now {after:?}"),
+        )
+        .await;
+        return;
+    }
+    wait_until_saved_after_reload(b).await;
+}
+
+/// Whether `path` is an editor a save came back to: `/d/<id>?saved=1`, or `/d/<id>` once the
+/// page's script has tidied the address.
+pub fn is_saved_editor(path: &str) -> bool {
+    path.contains("/d/")
+        && !path.contains("/revisions")
+        && (path.ends_with("?saved=1") || !path.contains('?'))
+}
+
+/// Waits for the editor a form post came back to (`?saved=1`, "Saved."), as after a restore.
+pub async fn wait_until_saved_after_reload(b: &Browser) {
+    // Without the script the address keeps ?saved=1, and the page saved from has none.
+    let js = b.js == Js::On;
+    b.wait_for_path("the editor after saving /d/…", |p| {
+        is_saved_editor(p) && (js || p.ends_with("?saved=1"))
     })
     .await;
     let state = b.text("#save-state").await;
@@ -161,4 +203,82 @@ pub async fn preview_svg(b: &Browser) -> Option<String> {
         )
         .await;
     found.ok().and_then(|v| v.as_str().map(str::to_owned))
+}
+
+/// The element a person types Mermaid text into: the source editor (CodeMirror) with
+/// JavaScript, the plain textarea without.
+pub fn source_input(b: &Browser) -> &'static str {
+    if b.js == Js::On {
+        ".cm-content"
+    } else {
+        "#source"
+    }
+}
+
+/// Replaces the editor's Mermaid text with `text`. Without JavaScript it is typed into the
+/// textarea; with it, the whole text is pasted into the source editor (a real paste event),
+/// since typed Enter keys get the line's indentation from the editor, as they would for a
+/// person.
+pub async fn type_source(b: &Browser, text: &str) {
+    if b.js == Js::Off {
+        b.type_into("#source", text).await;
+        return;
+    }
+    b.find(".cm-content").await;
+    b.js(
+        "var v = document.getElementById('source').reefEditor.view;
+         v.focus();
+         v.dispatch({selection: {anchor: 0, head: v.state.doc.length}});
+         var data = new DataTransfer();
+         data.setData('text/plain', arguments[0]);
+         v.contentDOM.dispatchEvent(new ClipboardEvent('paste',
+             {clipboardData: data, bubbles: true, cancelable: true}));
+         return true;",
+        vec![serde_json::json!(text)],
+    )
+    .await;
+    let typed = source_text(b).await;
+    b.check(
+        typed == text,
+        &format!("the pasted text should be the source, it is {typed:?}"),
+    )
+    .await;
+}
+
+/// Types `keys` (key chords included) at the caret of the editor's Mermaid text, without
+/// clearing it; an unfocused editor gets the caret at the end first.
+pub async fn send_to_source(b: &Browser, keys: &str) {
+    b.send_keys(source_input(b), keys).await;
+}
+
+/// The editor's Mermaid text as the form would post it.
+pub async fn source_text(b: &Browser) -> String {
+    b.value("#source").await
+}
+
+/// Where the caret is in the editor's Mermaid text: `{"at": offset, "focused": bool}`.
+pub async fn caret(b: &Browser) -> serde_json::Value {
+    b.js(
+        "var s = document.getElementById('source');
+         if (s.reefEditor) {
+           var v = s.reefEditor.view;
+           return {at: v.state.selection.main.head, focused: v.hasFocus};
+         }
+         return {at: s.selectionStart, focused: document.activeElement === s};",
+        vec![],
+    )
+    .await
+}
+
+/// Puts the caret at `offset` in the editor's Mermaid text, focused.
+pub async fn set_caret(b: &Browser, offset: usize) {
+    b.js(
+        "var s = document.getElementById('source');
+         if (s.reefEditor) {
+           var v = s.reefEditor.view; v.focus(); v.dispatch({selection: {anchor: arguments[0]}});
+         } else { s.focus(); s.setSelectionRange(arguments[0], arguments[0]); }
+         return true;",
+        vec![serde_json::json!(offset)],
+    )
+    .await;
 }

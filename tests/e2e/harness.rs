@@ -26,6 +26,8 @@ pub const WAIT: Duration = Duration::from_secs(15);
 
 /// The viewport every session gets, so screenshots (and `docs/editor.png`) are 1366×900.
 pub const VIEWPORT: (u32, u32) = (1366, 900);
+/// The phone screen of [`E2e::phone`], in CSS pixels.
+pub const PHONE: (u32, u32) = (390, 844);
 
 fn chromium() -> String {
     std::env::var("REEF_E2E_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
@@ -286,6 +288,22 @@ impl E2e {
     /// A fresh browser session (its own profile, so no cookies shared with other sessions).
     /// `label` prefixes its screenshots when a test drives more than one browser.
     pub async fn browser(&self, label: &str, js: Js) -> Browser {
+        self.open(label, js, false, false).await
+    }
+
+    /// A fresh browser session as a phone shows pages: a 390×844 screen at 2× (touch,
+    /// mobile user agent), with Chromium's device emulation.
+    pub async fn phone(&self, label: &str, js: Js) -> Browser {
+        self.open(label, js, true, false).await
+    }
+
+    /// A fresh desktop browser session whose system prefers dark colours
+    /// (`prefers-color-scheme: dark`).
+    pub async fn dark(&self, label: &str, js: Js) -> Browser {
+        self.open(label, js, false, true).await
+    }
+
+    async fn open(&self, label: &str, js: Js, phone: bool, dark: bool) -> Browser {
         let profile = tempfile::tempdir().unwrap();
         let mut args = vec![
             "--headless=new".to_owned(),
@@ -301,11 +319,25 @@ impl E2e {
             format!("--user-data-dir={}", profile.path().display()),
             format!("--window-size={},{}", VIEWPORT.0, VIEWPORT.1),
         ];
-        let mut prefs = json!({});
+        let mut blink = Vec::new();
+        if dark {
+            // Blink's preferred colour scheme: 0 is dark.
+            blink.push("preferredColorScheme=0");
+        }
+        // Downloads land in the profile's own folder, without asking.
+        let downloads = profile.path().join("downloads");
+        fs::create_dir_all(&downloads).unwrap();
+        let mut prefs = json!({
+            "download.default_directory": downloads.display().to_string(),
+            "download.prompt_for_download": false,
+        });
         if js == Js::Off {
             // Both switches: the pref is what a person would set, the Blink setting makes sure.
-            prefs = json!({"profile.managed_default_content_settings.javascript": 2});
-            args.push("--blink-settings=scriptEnabled=false".to_owned());
+            prefs["profile.managed_default_content_settings.javascript"] = json!(2);
+            blink.push("scriptEnabled=false");
+        }
+        if !blink.is_empty() {
+            args.push(format!("--blink-settings={}", blink.join(",")));
         }
         let capabilities = json!({
             "browserName": "chrome",
@@ -315,6 +347,13 @@ impl E2e {
             "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {"binary": chromium(), "args": args, "prefs": prefs},
         });
+        let mut capabilities = capabilities;
+        if phone {
+            capabilities["goog:chromeOptions"]["mobileEmulation"] = json!({
+                "deviceMetrics": {"width": PHONE.0, "height": PHONE.1, "pixelRatio": 2.0, "touch": true},
+                "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36",
+            });
+        }
         let Json::Object(capabilities) = capabilities else {
             unreachable!()
         };
@@ -326,6 +365,7 @@ impl E2e {
         let session = client.session_id().await.unwrap().unwrap_or_default();
         let browser = Browser {
             client,
+            js,
             label: label.to_owned(),
             base: self.front.clone().unwrap_or_else(|| self.reef.base.clone()),
             driver_url: self.driver.url.clone(),
@@ -333,7 +373,9 @@ impl E2e {
             artifacts: self.artifacts.clone(),
             _profile: profile,
         };
-        browser.fit_viewport().await;
+        if !phone {
+            browser.fit_viewport().await;
+        }
         browser
     }
 
@@ -352,6 +394,8 @@ pub struct LogEntry {
 /// A headless Chromium session pointed at one Reef server.
 pub struct Browser {
     pub client: Client,
+    /// Whether this session runs the page's JavaScript.
+    pub js: Js,
     label: String,
     base: String,
     driver_url: String,
@@ -467,6 +511,31 @@ impl Browser {
         }
     }
 
+    /// Waits for a finished download called `name` and returns its bytes.
+    pub async fn download(&self, name: &str) -> Vec<u8> {
+        let path = self._profile.path().join("downloads").join(name);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(bytes) = fs::read(&path) {
+                return bytes;
+            }
+            if Instant::now() > deadline {
+                let found: Vec<String> = fs::read_dir(path.parent().unwrap())
+                    .map(|d| {
+                        d.filter_map(Result::ok)
+                            .map(|e| e.file_name().to_string_lossy().into_owned())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                self.fail(&format!(
+                    "no download {name:?} after {WAIT:?}; found {found:?}"
+                ))
+                .await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until `script` returns `true`; fails with `what` and the page's state otherwise.
     pub async fn wait_for(&self, what: &str, script: &str) {
         let deadline = Instant::now() + WAIT;
@@ -548,6 +617,15 @@ impl Browser {
         let xpath = format!("//button[normalize-space(.)='{label}']");
         self.find_by(&format!("button “{label}”"), Locator::XPath(&xpath))
             .await
+    }
+
+    /// Clicks the link whose visible text is exactly `label`.
+    pub async fn click_link(&self, label: &str) {
+        let xpath = format!("//a[normalize-space(.)='{label}']");
+        let link = self
+            .find_by(&format!("link “{label}”"), Locator::XPath(&xpath))
+            .await;
+        self.click(&format!("link “{label}”"), &link).await;
     }
 
     async fn find_by(&self, what: &str, locator: Locator<'_>) -> Element {

@@ -11,11 +11,18 @@ mod accounts;
 #[path = "../common/mod.rs"]
 mod common;
 mod editor;
+mod export;
 mod flows;
 mod fonts;
+mod guests;
 mod harness;
+mod history;
 mod no_script;
+mod preview;
+mod samples;
+mod saving;
 mod sharing;
+mod source_editor;
 mod sub_path;
 mod tokens;
 mod xss;

@@ -40,6 +40,20 @@ async fn core_flows_work_without_javascript() {
     )
     .await;
     b.shot("saved").await;
+    // Copy buttons need the script: without it they are not shown (the text is there to
+    // select by hand).
+    let shown = b
+        .js(
+            "return Array.prototype.filter.call(document.querySelectorAll('[data-copy]'),
+               function (el) { return el.offsetParent !== null; }).length;",
+            vec![],
+        )
+        .await;
+    b.check(
+        shown == 0,
+        &format!("no copy button shows without JavaScript: {shown}"),
+    )
+    .await;
 
     // Without JavaScript the delete form posts at once: no confirm dialog.
     b.click_button("Move to trash").await;

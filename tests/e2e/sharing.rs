@@ -10,6 +10,11 @@ async fn shared_link_opens_signed_out_until_sharing_stops() {
 
     let id = flows::new_diagram(&owner).await;
     owner.type_into("#title", "Shared plan").await;
+    flows::type_source(
+        &owner,
+        "flowchart LR\n    docs[Read the docs] --> done[Done]\n    click docs \"https://example.net/docs\"\n",
+    )
+    .await;
     flows::save_with_button(&owner).await;
     owner.click_button("Create share link").await;
     let link = owner.value("#share-url").await;
@@ -37,6 +42,16 @@ async fn shared_link_opens_signed_out_until_sharing_stops() {
         .check(
             viewer.count("form, textarea").await == 0,
             "the shared page is read-only",
+        )
+        .await;
+    // The picture is an image, so its click links are listed under it.
+    viewer
+        .check(
+            viewer
+                .count(".node-links a[href='https://example.net/docs'][rel~='noopener']")
+                .await
+                == 1,
+            "the diagram's click link is offered under the picture",
         )
         .await;
     viewer.shot("shared-page").await;
@@ -75,4 +90,86 @@ async fn shared_link_opens_signed_out_until_sharing_stops() {
         )
         .await;
     viewer.shot("link-gone").await;
+
+    // On again: the same link works again, and the page says so.
+    owner.click_button("Create share link").await;
+    let again = owner.value("#share-url").await;
+    owner
+        .check(
+            again == link,
+            &format!("the same link: {link} then {again}"),
+        )
+        .await;
+    let said = owner.text("#share").await;
+    owner
+        .check(
+            said.contains("with the same link as before"),
+            &format!("the page says the link is the same: {said:?}"),
+        )
+        .await;
+    // The Copy button puts the link on the clipboard (pasted back into the title to check).
+    owner
+        .click("Copy", &owner.find("button[data-copy='#share-url']").await)
+        .await;
+    owner.type_into("#title", "").await;
+    owner
+        .send_keys("#title", &(fantoccini::key::Key::Control + "v"))
+        .await;
+    let pasted = owner.value("#title").await;
+    owner
+        .check(pasted == link, &format!("the link was copied: {pasted:?}"))
+        .await;
+    owner.shot("shared-again").await;
+
+    // Another site can show the picture: a page on another origin with an <img> of it.
+    let other_site = serve_once_per_request(format!(
+        "<!doctype html><title>Wiki</title><img id=e alt=embedded src=\"{link}.svg\">"
+    ))
+    .await;
+    viewer.goto(&other_site).await;
+    viewer
+        .wait_for_image("the embedded picture on another origin", "#e")
+        .await;
+    viewer.shot("embedded-elsewhere").await;
+
+    // A new link: the old one stops working at once.
+    owner.click_button("New link").await;
+    owner.accept_dialog().await;
+    owner
+        .wait_for(
+            "the new link",
+            "return document.body.innerText.indexOf('This is a new link') >= 0;",
+        )
+        .await;
+    let renewed = owner.value("#share-url").await;
+    owner
+        .check(renewed != link, "a new link differs from the old")
+        .await;
+    viewer.goto(&link).await;
+    viewer
+        .check(
+            viewer.body_text().await.contains("Not found"),
+            "the old link is gone after renewing",
+        )
+        .await;
+}
+
+/// A stand-in for another site: serves `html` to every request on 127.0.0.2 (another origin
+/// than Reef's 127.0.0.1, still on this machine). Returns its URL.
+async fn serve_once_per_request(html: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request).await;
+            let response = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{html}",
+                html.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+        }
+    });
+    url
 }

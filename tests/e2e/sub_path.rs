@@ -13,33 +13,32 @@ async fn under_a_sub_path_the_editor_previews_saves_and_shares() {
         E2e::start_under_sub_path("under_a_sub_path_the_editor_previews_saves_and_shares").await;
     let b = t.browser("", Js::On).await;
 
-    b.goto("/").await;
-    b.click_button("New diagram").await;
-    let path = b
-        .wait_for_path("an editor page /reef/d/…", |p| {
-            p.starts_with("/reef/d/") && !p.contains('?')
-        })
-        .await;
-    b.find("#source").await;
+    // The samples, the unsaved editor and the first save all stay under /reef.
+    let id = flows::new_diagram(&b).await;
+    let path = b.path().await;
+    b.check(
+        path == format!("/reef/d/{id}") || path == format!("/reef/d/{id}?saved=1"),
+        &format!("the editor is under /reef: {path}"),
+    )
+    .await;
+    // The source editor's script loads from under /reef too.
+    b.find(".cm-content").await;
     b.wait_for_image("the server-rendered preview under /reef", "#preview")
         .await;
     flows::record_preview_blobs(&b).await;
     b.shot("editor-under-reef").await;
 
     // The live preview goes through the proxy: a request to /preview at the root would 404.
-    b.type_into(
-        "#source",
+    flows::type_source(
+        &b,
         "flowchart LR\n    sub[Under a sub-path] --> works[Works]\n",
     )
     .await;
     flows::wait_for_live_preview(&b, None, "Under a sub-path").await;
     b.shot("live-preview-under-reef").await;
 
-    b.send_keys("#source", &(Key::Control + "s")).await;
-    b.wait_for_path("/reef/d/…?saved=1 after saving", |p| {
-        p.starts_with("/reef/d/") && p.ends_with("?saved=1")
-    })
-    .await;
+    flows::send_to_source(&b, &(Key::Control + "s")).await;
+    flows::wait_until_saved(&b).await;
 
     b.click_button("Create share link").await;
     b.find("#share-url").await;

@@ -174,3 +174,87 @@ async fn at_ten_tokens_the_form_is_disabled_with_an_explanation() {
     create_token(&b, "agent 10").await;
     b.shot("slot-freed").await;
 }
+
+#[tokio::test]
+async fn settings_show_expiry_in_days_unique_names_and_a_log_with_the_browser() {
+    let t = E2e::start(
+        "settings_show_expiry_in_days_unique_names_and_a_log_with_the_browser",
+        &[],
+    )
+    .await;
+    let b = t.browser("", Js::On).await;
+    flows::sign_up(&b, EMAIL, PASSWORD).await;
+    create_token(&b, "deploy").await;
+    b.goto("/settings").await;
+    let expires = b.text("table.tokens td.expires").await;
+    b.check(
+        expires.ends_with(" UTC (in 182 days)")
+            || expires.ends_with(" UTC (in 181 days)")
+            || expires.ends_with(" UTC (in 183 days)")
+            || expires.ends_with(" UTC (in 184 days)"),
+        &format!("the expiry is a date and the days to it: {expires:?}"),
+    )
+    .await;
+    // Badges and dates stay on one line, even on a phone (the same account there).
+    let phone = t.phone("phone", Js::On).await;
+    flows::sign_in(&phone, EMAIL, PASSWORD).await;
+    phone.goto("/settings").await;
+    let wrapped = phone
+        .js(
+            "var tall = function (el) {
+               var lh = parseFloat(getComputedStyle(el).lineHeight) || 20;
+               return el.getBoundingClientRect().height > lh * 1.6; };
+             var els = Array.prototype.slice.call(
+               document.querySelectorAll('.tokens .badge, .tokens td.expires > span, .tokens code'));
+             return els.filter(tall).map(function (e) { return e.textContent; });",
+            vec![],
+        )
+        .await;
+    phone
+        .check(
+            wrapped == serde_json::json!([]),
+            &format!("nothing wraps: {wrapped}"),
+        )
+        .await;
+    phone.shot("tokens").await;
+
+    // The same name again (any letter case) is refused while the first is live.
+    b.type_into("#token-name", "Deploy").await;
+    b.click_button("Create token").await;
+    b.wait_for(
+        "the refusal",
+        "return document.body.innerText.indexOf('You already have an active token called “Deploy”') >= 0;",
+    )
+    .await;
+    b.check(
+        b.count("#new-token-secret").await == 0,
+        "no secret for a refused name",
+    )
+    .await;
+    b.shot("name-taken").await;
+
+    // Revoked, the list says none is active; the log names the browser.
+    let trash = b.find("button[aria-label='Revoke deploy']").await;
+    b.click("the trash icon", &trash).await;
+    b.accept_dialog().await;
+    b.wait_for_path("/settings after revoking", |p| {
+        p.starts_with("/settings?done=revoked")
+    })
+    .await;
+    let none = b.text("#no-tokens").await;
+    b.check(
+        none.starts_with("None active"),
+        &format!("says none is active: {none:?}"),
+    )
+    .await;
+    let log = b.text("#security-log").await;
+    b.check(
+        log.contains("Signed in")
+            && log.contains("Chrome on Linux")
+            && log.contains("Chrome on Android")
+            && log.contains("Token “deploy” revoked"),
+        &format!("the log lists the sign-in with the browser: {log:?}"),
+    )
+    .await;
+    b.shot("log-with-browser").await;
+}

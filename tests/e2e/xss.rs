@@ -20,7 +20,7 @@ async fn hostile_titles_and_labels_never_run_script() {
 
     let id = flows::new_diagram(&b).await;
     b.type_into("#title", TITLE).await;
-    b.type_into("#source", SOURCE).await;
+    flows::type_source(&b, SOURCE).await;
     // The live preview renders the hostile labels too.
     flows::wait_for_live_preview(&b, None, "Labels").await;
     let preview = flows::preview_svg(&b).await.unwrap_or_default();
