@@ -9,7 +9,7 @@ use crate::db::diagrams::{self as db, Saved};
 use crate::db::{DbError, UnixTime};
 use crate::limits::RetryAfter;
 pub use crate::render::Requester;
-use crate::render::{ExportFormat, ExportOptions, RenderError, Rendered};
+use crate::render::{ExportFormat, ExportOptions, LinkMap, RenderError, Rendered};
 use crate::secret;
 use crate::state::AppState;
 
@@ -314,7 +314,11 @@ pub fn markdown_block(source: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeLink {
     pub node: String,
+    /// The node's label where the text gives one (`docs[Read the docs]`), else empty.
+    pub label: String,
     pub url: String,
+    /// The statement asks for a new window (`_blank` after the address).
+    pub new_window: bool,
 }
 
 /// The `click` links of a diagram's text, in order, at most 50: only `http`, `https` and
@@ -345,7 +349,11 @@ pub fn node_links(source: &str) -> Vec<NodeLink> {
         {
             links.push(NodeLink {
                 node: node.to_owned(),
+                label: node_label(source, node).unwrap_or_default(),
                 url: url.to_owned(),
+                new_window: quoted[url.len()..]
+                    .split_whitespace()
+                    .any(|word| word == "_blank"),
             });
         }
         if links.len() == 50 {
@@ -353,6 +361,36 @@ pub fn node_links(source: &str) -> Vec<NodeLink> {
         }
     }
     links
+}
+
+/// The label a flowchart gives node `id` where it first writes a shape after it
+/// (`id[Label]`, `id(Label)`, `id{Label}`, `id((Label))`, `id>Label]`, `id[/Label/]`…),
+/// quotes and slashes trimmed, at most 80 characters; None when it never does.
+fn node_label(source: &str, id: &str) -> Option<String> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    for line in source.lines() {
+        let mut from = 0;
+        while let Some(found) = line.get(from..).and_then(|rest| rest.find(id)) {
+            let at = from + found;
+            from = at + id.len();
+            let before_ok = line[..at].chars().next_back().is_none_or(|c| !is_word(c));
+            let after = &line[at + id.len()..];
+            if !before_ok || !after.starts_with(['[', '(', '{', '>']) {
+                continue;
+            }
+            let inner = after.trim_start_matches(['[', '(', '{', '>', '/', '\\']);
+            let end = inner.find([']', ')', '}']).unwrap_or(inner.len());
+            let label = inner[..end]
+                .trim_end_matches(['/', '\\'])
+                .trim()
+                .trim_matches(['"', '`'])
+                .trim();
+            if !label.is_empty() {
+                return Some(label.chars().take(80).collect());
+            }
+        }
+    }
+    None
 }
 
 /// Every live diagram of the owner as a zip archive of Mermaid files, newest first, each
@@ -922,6 +960,26 @@ pub async fn draw(state: &AppState, by: Requester, source: &str) -> Result<Rende
         .await
 }
 
+/// Where the `click` links of `source` are drawn, for a page that lays clickable areas over
+/// the picture; an empty map when the text has no web `click` link (no render then) or when
+/// the diagram does not draw (the page shows that error with the picture).
+pub async fn link_map(state: &AppState, by: Requester, source: &str) -> LinkMap {
+    let links = node_links(source);
+    let web = |l: &NodeLink| !l.url.to_ascii_lowercase().starts_with("mailto:");
+    if !links.iter().any(web) {
+        return LinkMap::default();
+    }
+    let map = state.renderer.on_behalf_of(by).link_map(source).await;
+    let mut map = map.unwrap_or_default();
+    // The renderer does not write `target`; the text says which links open a new window.
+    for area in &mut map.areas {
+        if links.iter().any(|l| l.new_window && l.url == area.href) {
+            "_blank".clone_into(&mut area.target);
+        }
+    }
+    map
+}
+
 /// The themes mermaid.js ships.
 pub const THEMES: &[&str] = &["default", "base", "dark", "forest", "neutral"];
 
@@ -1098,6 +1156,18 @@ mod link_tests {
             ("A", "https://example.net/a")
         );
         assert_eq!(links[1].url, "mailto:x@example.net");
+        assert_eq!(links[0].label, "", "A has no label");
+        assert!(!links[0].new_window && links[1].new_window);
+    }
+
+    #[test]
+    fn a_link_names_its_node_by_label() {
+        let source = "flowchart LR\n  xdocs[Other] --> docs[\"Read the docs\"]\n  docs --> api((API)) & db[(Store)] & q{{Ask}} & s[/Sloped/]\n  click docs \"https://e.x/d\"\n  click api \"https://e.x/a\"\n  click db \"https://e.x/b\"\n  click q \"https://e.x/q\"\n  click s \"https://e.x/s\"\n  click nolabel \"https://e.x/n\"\n";
+        let labels: Vec<String> = node_links(source).into_iter().map(|l| l.label).collect();
+        assert_eq!(
+            labels,
+            ["Read the docs", "API", "Store", "Ask", "Sloped", ""]
+        );
     }
 }
 

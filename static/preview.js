@@ -1,4 +1,6 @@
-// Reef's diagram viewer: zoom, pan and full screen for a `.preview` box holding one <img>,
+// Reef's diagram viewer: zoom, pan and full screen for a `.preview` box holding one <img>
+// (on the share page, with the diagram's links laid over it: `.linked` = img + svg.link-map,
+// which then moves as one),
 // and Source | Preview tabs for the editor's two panes on narrow screens. Progressive
 // enhancement like app.js: without this script the page is as before. The diagram stays an
 // <img> (nothing in it can run) and the <img> stays the box's child (app.js marks
@@ -32,6 +34,9 @@
     var imgs = box.getElementsByTagName("img");
     if (imgs.length !== 1) return null;
     var img = imgs[0];
+    // What moves: the img, or the img with its link areas.
+    var holder = img.parentElement.tagName === "PICTURE" ? img.parentElement.parentElement : img.parentElement;
+    var picture = holder !== box && holder.classList.contains("linked") ? holder : img;
     count += 1;
     if (!box.id) box.id = "preview-box-" + count;
 
@@ -71,7 +76,7 @@
     box.setAttribute("role", "group");
     box.setAttribute("aria-label", "Diagram: + and − zoom, 0 fits, arrow keys move");
     img.draggable = false;
-    img.style.visibility = "hidden"; // until measured, so it never shows unplaced
+    picture.style.visibility = "hidden"; // until measured, so it never shows unplaced
 
     // State. In fit mode the scale follows the box and the diagram (every new render is
     // fitted again); after a manual zoom or pan the scale and position stay as they are.
@@ -114,9 +119,14 @@
       }
       // Both set, with object-fit: contain in the CSS: Chrome may paint a new src once
       // before its "load" event, and it is then drawn inside the old, fitted size.
-      st.width = w + "px";
-      st.height = h + "px";
-      st.visibility = "";
+      var ps = picture.style;
+      ps.width = w + "px";
+      ps.height = h + "px";
+      if (picture !== img) {
+        st.width = "100%";
+        st.height = "100%";
+      }
+      ps.visibility = "";
       return true;
     }
 
@@ -136,7 +146,7 @@
       if (fit) s = fitScale();
       x = clampAxis(x, w * s, bw);
       y = clampAxis(y, h * s, bh);
-      img.style.transform = "translate(" + x + "px, " + y + "px) scale(" + s + ")";
+      picture.style.transform = "translate(" + x + "px, " + y + "px) scale(" + s + ")";
       box.classList.toggle("can-pan", w * s + 2 * MARGIN > bw || h * s + 2 * MARGIN > bh);
       var pct = Math.round(s * 100) + "%";
       level.textContent = pct;
@@ -257,9 +267,12 @@
     box.addEventListener("pointerdown", function (e) {
       if ((e.pointerType === "mouse" && e.button !== 0) || !w) return;
       pointers[e.pointerId] = point(e);
-      try { box.setPointerCapture(e.pointerId); } catch (err) { /* already gone */ }
+      // A press on a link is captured only once it becomes a drag, so a click still
+      // reaches the link.
+      var onLink = e.target.closest && e.target.closest(".link-map a");
+      if (!onLink) capture(e.pointerId);
       var n = Object.keys(pointers).length;
-      if (n === 1) drag = { x: pointers[e.pointerId].x, y: pointers[e.pointerId].y, moved: false };
+      if (n === 1) drag = { x: pointers[e.pointerId].x, y: pointers[e.pointerId].y, moved: false, id: e.pointerId };
       else if (n === 2) startPinch();
     });
     box.addEventListener("pointermove", function (e) {
@@ -279,7 +292,11 @@
         show();
       } else if (drag) {
         if (!drag.moved && Math.hypot(p.x - drag.x, p.y - drag.y) < DRAG) return;
-        if (!drag.moved) box.classList.add("grabbing");
+        if (!drag.moved) {
+          box.classList.add("grabbing");
+          capture(drag.id);
+          dragged = true;
+        }
         drag.moved = true;
         panBy(p.x - drag.x, p.y - drag.y);
         drag.x = p.x;
@@ -300,6 +317,16 @@
         box.classList.remove("grabbing");
       }
     }
+    function capture(id) {
+      try { box.setPointerCapture(id); } catch (err) { /* already gone */ }
+    }
+    // A drag that started on a link does not follow the link when it ends.
+    var dragged = false;
+    box.addEventListener("pointerdown", function () { dragged = false; }, true);
+    box.addEventListener("click", function (e) {
+      if (dragged && e.target.closest && e.target.closest(".link-map a")) e.preventDefault();
+      dragged = false;
+    }, true);
     box.addEventListener("pointerup", release);
     box.addEventListener("pointercancel", release);
     box.addEventListener("dragstart", function (e) { e.preventDefault(); });

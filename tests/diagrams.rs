@@ -514,6 +514,89 @@ async fn a_shared_link_renders_read_only_and_disappears_when_unshared() {
 }
 
 #[tokio::test]
+async fn a_shared_diagrams_click_links_are_areas_over_their_nodes() {
+    let server = TestServer::start().await;
+    let owner = server.browser();
+    let id = owner.new_diagram().await;
+    let source = "flowchart TD\n    a[Start] --> docs[Read the docs]\n    docs --> b[Done]\n    click docs href \"https://example.org/docs?a=1&b=2\" _blank\n    click a \"javascript:alert(1)\"\n    click b call callback()\n";
+    owner.save(&id, "Linked", source).await;
+    owner
+        .post(&format!("/d/{id}/share"), &[("enabled", "on")])
+        .await;
+    let editor = owner.get(&format!("/d/{id}")).await;
+    let path = extract_between(&editor.body, "/s/", "\"")
+        .map(|s| format!("/s/{s}"))
+        .unwrap();
+    let stranger = server.browser();
+    let page = stranger.get(&path).await.body;
+    let map = extract_between(&page, "<svg class=\"link-map\"", "</svg>").expect("a link map");
+    assert_eq!(map.matches("<a ").count(), 1, "only the web link: {map}");
+    assert!(
+        map.contains("href=\"https://example.org/docs?a=1&#38;b=2\"")
+            || map.contains("href=\"https://example.org/docs?a=1&amp;b=2\""),
+        "{map}"
+    );
+    assert!(
+        map.contains("target=\"_blank\"") && map.contains("rel=\"noopener noreferrer nofollow\"")
+    );
+    let number = |attr: &str, within: &str| -> f64 {
+        extract_between(within, &format!(" {attr}=\""), "\"")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{attr} in {within}"))
+    };
+    let rect = extract_between(&map, "<rect", "/>").unwrap();
+    let (x, y, w, h) = (
+        number("x", &rect),
+        number("y", &rect),
+        number("width", &rect),
+        number("height", &rect),
+    );
+    // The node's centre in the served SVG, in the same pixel space (the SVG's viewBox origin
+    // moved to 0 0).
+    let svg = stranger.get(&format!("{path}/image.svg")).await.body;
+    let view_box = extract_between(&svg, "viewBox=\"", "\"").unwrap();
+    let origin: Vec<f64> = view_box
+        .split([' ', ','])
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    // The link wraps the node, and one of the two is moved to the node's centre.
+    let node = svg
+        .split("<a ")
+        .find(|a| a.contains("flowchart-docs-"))
+        .expect("the linked node");
+    let translate = extract_between(node, "translate(", ")").unwrap();
+    let centre: Vec<f64> = translate
+        .split([',', ' '])
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    let (cx, cy) = (centre[0] - origin[0], centre[1] - origin[1]);
+    assert!(
+        (x + w / 2.0 - cx).abs() < 2.0 && (y + h / 2.0 - cy).abs() < 2.0,
+        "area {x},{y} {w}x{h} should be centred on the node at {cx},{cy}"
+    );
+    assert!(
+        w > 40.0 && h > 20.0,
+        "the area covers the node's box: {w}x{h}"
+    );
+    // The picture carries the same size, so the areas line up without JavaScript.
+    let size: Vec<f64> = extract_between(&page, "viewBox=\"0 0 ", "\"")
+        .unwrap()
+        .split(' ')
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    assert!(
+        (size[0] - origin[2]).abs() < 0.5 && (size[1] - origin[3]).abs() < 0.5,
+        "map {size:?}, picture {origin:?}"
+    );
+    assert!(page.contains(&format!("data-width=\"{}\"", size[0])));
+
+    // A diagram without web links gets no map (and no second render).
+    owner.save(&id, "Linked", FLOW).await;
+    let plain = stranger.get(&path).await.body;
+    assert!(!plain.contains("link-map"));
+}
+
+#[tokio::test]
 async fn share_links_use_the_configured_public_url() {
     let server =
         TestServer::start_with(|c| c.public_url = Some("https://reef.example.net".into())).await;
@@ -938,7 +1021,14 @@ async fn new_diagram_offers_a_drawable_sample_of_every_kind_and_stores_nothing_b
                 .contains("id=\"render-error\" class=\"alert error\"")
         );
     }
-    assert_eq!(b.get("/new/nonsense").await.status, StatusCode::NOT_FOUND);
+    let unknown = b.get("/new/nonsense").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(
+        unknown.body.contains("no sample called “nonsense”")
+            && unknown.body.contains("flowchart, sequence"),
+        "the 404 says which samples there are: {}",
+        unknown.body
+    );
     // Opening samples stored nothing.
     let list = b.get("/").await;
     assert!(list.body.contains("No diagrams yet"), "{}", list.body);

@@ -13,6 +13,10 @@ pub enum AppError {
     /// 404, also for what belongs to someone else.
     #[error("not found")]
     NotFound,
+    /// 404 for an address whose last part names nothing Reef has (a sample kind), with a
+    /// sentence saying what there is instead.
+    #[error("{0}")]
+    NoSuch(String),
     /// 403: the form's CSRF token is missing or wrong.
     #[error("CSRF check failed")]
     Csrf,
@@ -99,6 +103,7 @@ impl AppError {
                 "Not found",
                 "There is nothing here. It may have been deleted, or the link is wrong.".into(),
             ),
+            AppError::NoSuch(msg) => (StatusCode::NOT_FOUND, "Not found", msg.clone()),
             AppError::Csrf => (
                 StatusCode::FORBIDDEN,
                 "This form has expired",

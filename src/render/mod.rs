@@ -7,6 +7,7 @@
 
 mod export;
 mod fonts;
+mod links;
 mod protocol;
 mod queue;
 mod sanitize;
@@ -24,6 +25,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 
 pub use export::{ExportFormat, ExportOptions};
+pub use links::{LinkArea, LinkMap};
 pub use protocol::Format;
 pub use queue::Requester;
 
@@ -342,6 +344,7 @@ fn cache_key(format: Format, scale: u8, source: &str) -> [u8; 32] {
         Format::Png => b"png",
         Format::Pdf => b"pdf",
         Format::Txt => b"txt",
+        Format::LinkMap => b"link-map",
     };
     let mut hash = Sha256::new();
     hash.update(tag);
@@ -421,6 +424,18 @@ impl Renderer {
     /// that have no text drawing.
     pub async fn txt(&self, source: &str) -> SvgResult {
         self.text(Format::Txt, source).await.map(|r| r.text)
+    }
+
+    /// Where the diagram's links are drawn, for pages that lay clickable areas over the
+    /// picture ([`LinkMap`], in the SVG's pixel space); empty when it has none. Cached like
+    /// the SVG.
+    ///
+    /// # Errors
+    /// As [`Renderer::svg`].
+    pub async fn link_map(&self, source: &str) -> Result<LinkMap, RenderError> {
+        let json = self.text(Format::LinkMap, source).await?.text;
+        serde_json::from_str(&json)
+            .map_err(|_| RenderError::Unavailable("the link map was not readable".into()))
     }
 
     async fn text(&self, format: Format, source: &str) -> CachedResult {

@@ -20,6 +20,8 @@ pub enum Format {
     Pdf,
     /// A Unicode text drawing, for the diagram kinds that have one.
     Txt,
+    /// Where the browser SVG's links are: [`super::LinkMap`] as JSON.
+    LinkMap,
 }
 
 /// One render, as the server sends it to a worker in a single frame (JSON).

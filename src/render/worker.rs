@@ -18,6 +18,7 @@ use merman::{
 };
 
 use super::fonts;
+use super::links;
 use super::protocol::{Answer, Format, Job, MAX_FRAME};
 use super::sanitize::sanitize_svg;
 
@@ -189,6 +190,9 @@ fn svg_request(format: Format, control: &OperationControl, native: bool) -> SvgR
 /// Renders one job through merman, under its cooperative deadline.
 pub(super) fn render(job: &Job) -> Result<(Vec<u8>, Vec<String>), RenderError> {
     let control = OperationControl::new().with_deadline(Duration::from_millis(job.deadline_ms));
+    if job.format == Format::LinkMap {
+        return link_map(job, &control).map(|json| (json, Vec::new()));
+    }
     match render_with(job, &control, true) {
         // A style the native measurement cannot follow (merman names a few, such as a
         // `letter-spacing` on a label) falls back to the width table rather than failing.
@@ -216,24 +220,8 @@ const SELECTOR_BUDGET: &str = "svg_fallback_selector_index";
 fn png_by_resvg(job: &Job, control: &OperationControl) -> Option<Vec<u8>> {
     use resvg::{tiny_skia, usvg};
 
-    let svg_job = Job {
-        format: Format::Svg,
-        scale: job.scale,
-        deadline_ms: job.deadline_ms,
-        max_memory: job.max_memory,
-        source: job.source.clone(),
-    };
-    let (svg, _) = render_with(&svg_job, control, true).ok()?;
-    let svg = String::from_utf8(svg).ok()?;
-    let text_svg = merman::svg::foreign_object_label_fallback_svg_text(
-        &svg,
-        &merman::svg::DeterministicTextMeasurer::default(),
-    );
-    let options = usvg::Options {
-        fontdb: fonts::font_database(),
-        font_family: fonts::FAMILY.to_owned(),
-        ..usvg::Options::default()
-    };
+    let text_svg = browser_svg_as_text(job, control).ok()?;
+    let options = usvg_options();
     let tree = usvg::Tree::from_str(&text_svg, &options).ok()?;
     let scale = f32::from(job.scale.clamp(1, 4));
     let size = tree.size().to_int_size().scale_by(scale)?;
@@ -248,6 +236,43 @@ fn png_by_resvg(job: &Job, control: &OperationControl) -> Option<Vec<u8>> {
         &mut pixmap.as_mut(),
     );
     pixmap.encode_png().ok()
+}
+
+/// The browser SVG of `job`'s source with its HTML labels turned into SVG text (merman's
+/// helper), so that usvg sees every label.
+fn browser_svg_as_text(job: &Job, control: &OperationControl) -> Result<String, RenderError> {
+    let svg_job = Job {
+        format: Format::Svg,
+        scale: job.scale,
+        deadline_ms: job.deadline_ms,
+        max_memory: job.max_memory,
+        source: job.source.clone(),
+    };
+    let (svg, _) = match render_with(&svg_job, control, true) {
+        Err(e) if is_font_error(&e) => render_with(&svg_job, control, false),
+        other => other,
+    }?;
+    let svg = String::from_utf8(svg).map_err(|_| RenderError::NoDiagram)?;
+    Ok(merman::svg::foreign_object_label_fallback_svg_text(
+        &svg,
+        &merman::svg::DeterministicTextMeasurer::default(),
+    ))
+}
+
+/// usvg with the bundled and fallback fonts.
+fn usvg_options() -> resvg::usvg::Options<'static> {
+    resvg::usvg::Options {
+        fontdb: fonts::font_database(),
+        font_family: fonts::FAMILY.to_owned(),
+        ..resvg::usvg::Options::default()
+    }
+}
+
+/// [`Format::LinkMap`]: the boxes of the browser SVG's links, as JSON ([`links::LinkMap`]).
+fn link_map(job: &Job, control: &OperationControl) -> Result<Vec<u8>, RenderError> {
+    let svg = browser_svg_as_text(job, control)?;
+    let map = links::link_map(&svg, &usvg_options()).unwrap_or_default();
+    serde_json::to_vec(&map).map_err(|_| RenderError::NoDiagram)
 }
 
 fn is_font_error(error: &RenderError) -> bool {
@@ -267,7 +292,8 @@ fn render_with(
     let control = base.clone();
     let source = job.source.as_str();
     let output = match job.format {
-        Format::Svg | Format::PortableSvg => {
+        // A link map starts from the browser SVG ([`link_map`]).
+        Format::Svg | Format::PortableSvg | Format::LinkMap => {
             let request = svg_request(job.format, &control, native);
             RenderRequest::svg(source, control, request)
         }

@@ -279,8 +279,17 @@ pub async fn new_editor(
     visitor: Visitor,
     Path(slug): Path<String>,
 ) -> AppResult<EditorPage> {
-    let sample = samples::by_slug(&slug).ok_or(AppError::NotFound)?;
+    let sample = samples::by_slug(&slug).ok_or_else(|| no_such_sample(&slug))?;
     Ok(unsaved_editor(&state, &visitor, sample).await)
+}
+
+fn no_such_sample(slug: &str) -> AppError {
+    let known: Vec<&str> = samples::SAMPLES.iter().map(|s| s.slug).collect();
+    let shown: String = slug.chars().take(40).collect();
+    AppError::NoSuch(format!(
+        "Reef has no sample called “{shown}”. New diagram lists every kind it draws: {}.",
+        known.join(", ")
+    ))
 }
 
 /// `GET /new/{sample}/image.svg`: the sample drawn (the picker's thumbnails).
@@ -290,7 +299,7 @@ pub async fn sample_image(
     headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    let sample = samples::by_slug(&slug).ok_or(AppError::NotFound)?;
+    let sample = samples::by_slug(&slug).ok_or_else(|| no_such_sample(&slug))?;
     Ok(render_image(&state, visitor.requester(), &headers, sample.source).await)
 }
 

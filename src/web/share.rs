@@ -29,6 +29,13 @@ pub struct SharePage {
     updated: String,
     /// The diagram's `click` links: the picture is an image, so they are listed under it.
     links: Vec<diagrams::NodeLink>,
+    /// The same links as areas laid over the picture (an SVG image map); empty when none.
+    map: crate::render::LinkMap,
+    /// The picture has a dark version for a page in dark mode (the diagram does not choose
+    /// its own theme).
+    dark: bool,
+    /// The picture's URL.
+    image: String,
 }
 
 /// The page is a pure function of the diagram and this build's assets, so it carries a strong
@@ -47,30 +54,38 @@ pub async fn page(
     }
     let d = diagrams::shared(&state, &share_id).await?;
     let root = state.config.public_path().to_owned();
-    let page = SharePage {
-        css: format!("{root}{}", assets::url("style.css")),
-        viewer_js: format!("{root}{}", assets::url("preview.js")),
-        viewer_css: format!("{root}{}", assets::url("preview.css")),
-        root,
-        share_id,
-        title: d.title,
-        links: diagrams::node_links(&d.source),
-        source: d.source,
-        updated: super::date(d.updated_at),
-    };
+    let css = format!("{root}{}", assets::url("style.css"));
+    let viewer_js = format!("{root}{}", assets::url("preview.js"));
+    let viewer_css = format!("{root}{}", assets::url("preview.css"));
+    let updated = super::date(d.updated_at);
+    // The link map is a function of the text too, so the tag is known before it is drawn.
     let tag = ContentTag::of(&[
         b"share",
-        page.css.as_bytes(),
-        page.viewer_js.as_bytes(),
-        page.viewer_css.as_bytes(),
-        page.share_id.as_bytes(),
-        page.title.as_bytes(),
-        page.source.as_bytes(),
-        page.updated.as_bytes(),
+        css.as_bytes(),
+        viewer_js.as_bytes(),
+        viewer_css.as_bytes(),
+        share_id.as_bytes(),
+        d.title.as_bytes(),
+        d.source.as_bytes(),
+        updated.as_bytes(),
     ]);
     if tag.is_fresh(&headers) {
         return Ok(tag.not_modified());
     }
+    let page = SharePage {
+        map: diagrams::link_map(&state, diagrams::Requester::address(ip), &d.source).await,
+        dark: diagrams::with_theme(&d.source, "dark").is_some(),
+        image: format!("{root}/s/{share_id}/image.svg"),
+        links: diagrams::node_links(&d.source),
+        css,
+        viewer_js,
+        viewer_css,
+        root,
+        share_id,
+        title: d.title,
+        source: d.source,
+        updated,
+    };
     let mut response = page.into_response();
     tag.stamp(&mut response);
     Ok(response)
@@ -105,16 +120,29 @@ async fn embed(
     Ok(response)
 }
 
-/// `GET /s/{share_id}/image.svg`: the shared diagram drawn.
+/// `?theme=` of the share page's picture.
+#[derive(serde::Deserialize)]
+pub struct ImageQuery {
+    theme: Option<String>,
+}
+
+/// `GET /s/{share_id}/image.svg`: the shared diagram drawn; `?theme=dark` draws it in
+/// mermaid's dark theme (for a page in dark mode) unless the diagram chooses its own theme.
 pub async fn image(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Path(share_id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<ImageQuery>,
 ) -> AppResult<Response> {
     let d = diagrams::shared(&state, &share_id).await?;
     let by = diagrams::Requester::address(ip);
-    Ok(super::diagrams::render_image(&state, by, &headers, &d.source).await)
+    let themed = query
+        .theme
+        .as_deref()
+        .and_then(|theme| diagrams::with_theme(&d.source, theme));
+    let source = themed.map_or(d.source, |(text, _)| text);
+    Ok(super::diagrams::render_image(&state, by, &headers, &source).await)
 }
 
 /// `GET /s/{share_id}/download/{ext}`: the shared diagram as a file, for anyone with the link

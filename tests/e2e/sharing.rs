@@ -173,3 +173,122 @@ async fn serve_once_per_request(html: String) -> String {
     });
     url
 }
+
+/// The share page shows the diagram as an image, where links do nothing; its `click` links are
+/// laid over the picture as plain `<a>` areas, which follow zoom and pan and work without
+/// JavaScript too.
+#[tokio::test]
+async fn click_links_in_a_shared_diagram_can_be_clicked() {
+    let t = E2e::start("click_links_in_a_shared_diagram_can_be_clicked", &[]).await;
+    let owner = t.browser("owner", Js::On).await;
+    flows::new_diagram(&owner).await;
+    owner.type_into("#title", "Linked").await;
+    let target = t.url("/healthz");
+    flows::type_source(
+        &owner,
+        &format!(
+            "flowchart LR\n    a[Start] --> docs[Read the docs] --> b[Done]\n    click docs \"{target}\"\n    click b \"javascript:alert(1)\"\n"
+        ),
+    )
+    .await;
+    flows::save_with_button(&owner).await;
+    owner.click_button("Create share link").await;
+    let link = owner.value("#share-url").await;
+
+    for js in [Js::On, Js::Off] {
+        let label = if matches!(js, Js::On) {
+            "viewer"
+        } else {
+            "viewer-no-js"
+        };
+        let viewer = t.browser(label, js).await;
+        viewer.goto(&link).await;
+        viewer
+            .wait_for_image("the shared diagram", ".preview.shared img")
+            .await;
+        viewer
+            .check(
+                viewer.count(".link-map a").await == 1,
+                "one area: the javascript: link is not one",
+            )
+            .await;
+        // The area lies on the picture, over the middle of the three nodes.
+        let place = "var i = document.querySelector('.preview.shared img').getBoundingClientRect();
+            var a = document.querySelector('.link-map rect').getBoundingClientRect();
+            return [(a.left + a.width / 2 - i.left) / i.width, (a.top + a.height / 2 - i.top) / i.height, a.width / i.width, a.width];";
+        let at = viewer.js(place, vec![]).await;
+        let nums: Vec<f64> = at
+            .as_array()
+            .map(|v| v.iter().filter_map(|n| n.as_f64()).collect())
+            .unwrap_or_default();
+        viewer
+            .check(
+                nums.len() == 4
+                    && (0.3..0.7).contains(&nums[0])
+                    && (0.2..0.8).contains(&nums[1])
+                    && (0.1..0.5).contains(&nums[2]),
+                &format!("the area should be over the middle node: {at}"),
+            )
+            .await;
+        if matches!(js, Js::On) {
+            // Zoomed in, the area grows with the picture and stays on the same spot of it.
+            viewer
+                .click(
+                    "Zoom in",
+                    &viewer.find("button[aria-label='Zoom in']").await,
+                )
+                .await;
+            viewer
+                .click(
+                    "Zoom in",
+                    &viewer.find("button[aria-label='Zoom in']").await,
+                )
+                .await;
+            let zoomed = viewer.js(place, vec![]).await;
+            let z: Vec<f64> = zoomed
+                .as_array()
+                .map(|v| v.iter().filter_map(|n| n.as_f64()).collect())
+                .unwrap_or_default();
+            viewer
+                .check(
+                    z.len() == 4
+                        && (z[0] - nums[0]).abs() < 0.01
+                        && (z[1] - nums[1]).abs() < 0.01
+                        && z[3] > nums[3] * 1.2,
+                    &format!("the area follows the zoom: before {at}, after {zoomed}"),
+                )
+                .await;
+            viewer.shot("zoomed-link").await;
+        } else {
+            viewer.shot("link-map").await;
+        }
+        // A real click on the node follows its link.
+        let area = viewer.find(".link-map a").await;
+        viewer.click("the linked node", &area).await;
+        viewer
+            .wait_for_path("the click link's page", |p| p.ends_with("/healthz"))
+            .await;
+    }
+
+    // In dark mode the page shows mermaid's dark theme (no script needed: a <picture>).
+    let dark = t.dark("viewer-dark", Js::Off).await;
+    dark.goto(&link).await;
+    dark.wait_for_image("the shared diagram", ".preview.shared img")
+        .await;
+    let shown = dark
+        .js(
+            "var i = document.querySelector('.preview.shared img');
+             return [i.currentSrc, getComputedStyle(i.closest('.preview')).backgroundColor];",
+            vec![],
+        )
+        .await;
+    dark.check(
+        shown[0]
+            .as_str()
+            .is_some_and(|src| src.ends_with("image.svg?theme=dark"))
+            && shown[1] == "rgb(30, 30, 30)",
+        &format!("the dark picture on a dark box: {shown}"),
+    )
+    .await;
+    dark.shot("dark-share").await;
+}
