@@ -343,8 +343,9 @@
   });
 
   if (darkPage.matches) render();
-  // After the first save of a new diagram the address says ?saved=1; a reload should not.
-  if (/[?&]saved=1/.test(window.location.search) && window.history.replaceState) {
+  // After the first save of a new diagram (or an import) the address says ?saved=1
+  // (?imported=1); a reload should not.
+  if (/[?&](saved|imported)=1/.test(window.location.search) && window.history.replaceState) {
     window.history.replaceState(null, "", window.location.pathname + window.location.hash);
   }
   if (darkPage.addEventListener) darkPage.addEventListener("change", function () { render(); });

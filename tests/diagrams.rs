@@ -1220,3 +1220,141 @@ async fn embed_snippets_escape_the_title_and_an_identical_save_is_no_conflict() 
     assert_eq!(second.status, StatusCode::OK, "{}", second.text());
     assert_eq!(second.json()["version"], 3);
 }
+
+/// Posts `/import` as the page's form does: `multipart/form-data` with this browser's CSRF
+/// token, the files as `(name, bytes)` and the Live Editor link.
+async fn import(b: &Browser, files: &[(&str, Vec<u8>)], link: &str, csrf: bool) -> common::Page {
+    let mut form = reqwest::multipart::Form::new().text("link", link.to_owned());
+    if csrf {
+        form = form.text("csrf", b.csrf().await);
+    }
+    for (name, bytes) in files {
+        let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string());
+        form = form.part("file", part);
+    }
+    let response = b
+        .client
+        .post(b.url("/import"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    Browser::page(response).await
+}
+
+#[tokio::test]
+async fn files_markdown_zips_and_live_editor_links_can_be_imported() {
+    use base64::Engine;
+    use std::io::Write;
+    let server = TestServer::start().await;
+    let b = server.browser();
+    let new = b.get("/new").await.body;
+    assert!(new.contains("action=\"/import\" enctype=\"multipart/form-data\""));
+    b.get("/import").await.assert_redirect("/new#import");
+
+    // One Mermaid file: its editor, titled after the file.
+    let one = import(
+        &b,
+        &[("Release flow.mmd", b"graph TD\n  A-->B\n".to_vec())],
+        "",
+        true,
+    )
+    .await;
+    let to = one.location.clone().unwrap_or_default();
+    assert!(to.starts_with("/d/") && to.ends_with("?imported=1"), "{to}");
+    let editor = b.get(&to).await.body;
+    assert!(
+        editor.contains("value=\"Release flow\""),
+        "the file's name is the title"
+    );
+    assert!(editor.contains("Imported: this is a new diagram"));
+    assert!(editor.contains("A--&#62;B") || editor.contains("A--&gt;B"));
+
+    // Markdown with two blocks, a zip (as Export all makes it) and a Live Editor link.
+    let md = "# Plan\n```mermaid\npie\n  \"a\": 1\n```\ntext\n```mermaid\nsequenceDiagram\n  A->>B: hi\n```\n";
+    let zip = b.get("/export.zip").await;
+    assert_eq!(zip.status, StatusCode::OK);
+    let zip_bytes = b
+        .client
+        .get(b.url("/export.zip"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let state = serde_json::json!({"code": "graph LR\n  X-->Y", "mermaid": "{}"});
+    let mut deflate = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    deflate.write_all(state.to_string().as_bytes()).unwrap();
+    let pako = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(deflate.finish().unwrap());
+    let many = import(
+        &b,
+        &[
+            ("Plan.md", md.as_bytes().to_vec()),
+            ("backup.zip", zip_bytes),
+        ],
+        &format!("https://mermaid.live/edit#pako:{pako}"),
+        true,
+    )
+    .await;
+    many.assert_redirect("/?imported=4");
+    let list = b.get("/?imported=4").await.body;
+    assert!(list.contains("4 diagrams were imported."));
+    for title in ["Plan (1)", "Plan (2)", "Live Editor diagram"] {
+        assert!(list.contains(title), "{title} is listed");
+    }
+    assert_eq!(
+        list.matches("Release flow").count(),
+        2,
+        "the zip's copy too"
+    );
+
+    // What cannot be imported says why, and nothing is half-done without saying so.
+    let no_token = import(&b, &[("x.mmd", b"graph TD\n".to_vec())], "", false).await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    let nothing = import(&b, &[], "", true).await;
+    assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        nothing
+            .body
+            .contains("Choose a file or paste a Live Editor link")
+    );
+    let binary = import(
+        &b,
+        &[("photo.png", vec![0x89, b'P', b'N', b'G', 0xff, 0])],
+        "",
+        true,
+    )
+    .await;
+    assert_eq!(binary.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        binary.body.contains("“photo.png” is not a text file"),
+        "{}",
+        binary.body
+    );
+    let bad_link = import(&b, &[], "https://example.org/nothing", true).await;
+    assert!(bad_link.body.contains("That link holds no diagram"));
+    let big = format!("graph TD\n%% {}\n", "x".repeat(300 * 1024));
+    let too_big = import(
+        &b,
+        &[
+            ("small.mmd", b"graph TD\n a\n".to_vec()),
+            ("big.mmd", big.into_bytes()),
+        ],
+        "",
+        true,
+    )
+    .await;
+    assert_eq!(too_big.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        too_big.body.contains("“big” was not imported")
+            && too_big.body.contains("The diagram before it was imported."),
+        "{}",
+        too_big.body
+    );
+
+    // The address of a one-time page, opened again, goes back to its form's page.
+    b.get("/guest/link").await.assert_redirect("/guest");
+    b.get("/settings/tokens").await.assert_redirect("/settings");
+}

@@ -18,6 +18,7 @@ use crate::diagrams::{
 use crate::error::{AppError, AppResult, envelope, refusal_status, render_status};
 use crate::etag::ContentTag;
 use crate::http::{BaseUrl, IfMatch, WantsJson, export_response, version_tag};
+use crate::imports;
 use crate::limits::RetryAfter;
 use crate::render::{ExportFormat, RenderError};
 use crate::samples;
@@ -59,6 +60,8 @@ pub struct ListQuery {
     deleted: Option<String>,
     /// After a recovery link was opened: how many diagrams came in, or `here`.
     recovered: Option<String>,
+    /// After an import: how many diagrams came in.
+    imported: Option<u32>,
 }
 
 /// `GET /`: the visitor's diagrams, newest first.
@@ -98,24 +101,30 @@ pub async fn index(
                 days => format!("{days} days"),
             }),
         usage: usage_line(used, quota),
-        recovered: query.recovered.map(|n| {
-            let into = if visitor.user.is_some() {
-                "your account"
-            } else {
-                "this browser"
-            };
-            match n.as_str() {
-                "here" => {
-                    "That recovery link is this browser's own: its diagrams are already here."
-                        .to_owned()
+        recovered: query
+            .imported
+            .map(|n| match n {
+                1 => "1 diagram was imported.".to_owned(),
+                n => format!("{n} diagrams were imported."),
+            })
+            .or(query.recovered.map(|n| {
+                let into = if visitor.user.is_some() {
+                    "your account"
+                } else {
+                    "this browser"
+                };
+                match n.as_str() {
+                    "here" => {
+                        "That recovery link is this browser's own: its diagrams are already here."
+                            .to_owned()
+                    }
+                    "1" => format!("1 diagram was brought into {into}."),
+                    n => format!(
+                        "{} diagrams were brought into {into}.",
+                        n.parse::<usize>().unwrap_or(0)
+                    ),
                 }
-                "1" => format!("1 diagram was brought into {into}."),
-                n => format!(
-                    "{} diagrams were brought into {into}.",
-                    n.parse::<usize>().unwrap_or(0)
-                ),
-            }
-        }),
+            })),
     })
 }
 
@@ -228,6 +237,7 @@ pub struct SampleCard {
 pub struct NewPage {
     page: Page,
     samples: Vec<SampleCard>,
+    max_import: usize,
 }
 
 /// `GET /new`: "New diagram" offers a sample of every kind; nothing is stored yet.
@@ -241,6 +251,7 @@ pub async fn new_page(State(state): State<AppState>, visitor: Visitor) -> NewPag
                 name: s.name,
             })
             .collect(),
+        max_import: imports::MAX_PIECES,
     }
 }
 
@@ -484,6 +495,8 @@ async fn editor_page(
 pub struct EditorQuery {
     saved: Option<String>,
     share: Option<String>,
+    /// After an import that made this one diagram.
+    imported: Option<String>,
 }
 
 /// `GET /d/{id}`: the editor; 404 unless the diagram is the visitor's and live.
@@ -495,7 +508,11 @@ pub async fn editor(
     Query(query): Query<EditorQuery>,
 ) -> AppResult<EditorPage> {
     let d = live_diagram(&state, &visitor, &id).await?;
-    let notice = query.saved.map(|_| "Saved.".to_owned());
+    let notice = match (&query.saved, &query.imported) {
+        (_, Some(_)) => Some("Imported: this is a new diagram, already saved.".to_owned()),
+        (Some(_), None) => Some("Saved.".to_owned()),
+        (None, None) => None,
+    };
     let mut page = editor_page(&state, &visitor, &base, &d, notice).await;
     page.share_notice = match query.share.as_deref() {
         Some("same") => Some("Sharing is on again, with the same link as before."),
@@ -867,6 +884,90 @@ pub async fn export_all(State(state): State<AppState>, visitor: Visitor) -> AppR
         body,
     )
         .into_response())
+}
+
+/// `POST /import` (`multipart/form-data`): files (`file`, several allowed: Mermaid, Markdown
+/// or zip) and a Mermaid Live Editor link (`link`) become new diagrams of the visitor's
+/// ([`imports`]); then the one diagram's editor, or the list saying how many came in. The
+/// body is capped like every form (1 MiB). A file or link that holds nothing, or a diagram
+/// the rules refuse, answers a page saying which (diagrams made before it stay).
+pub async fn import(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    mut form: axum::extract::Multipart,
+) -> AppResult<Response> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge
+        } else {
+            AppError::BadRequest("The upload could not be read; try again.".into())
+        }
+    };
+    let (mut csrf, mut files, mut link) = (String::new(), Vec::new(), String::new());
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.map_err(unreadable)?,
+            Some("link") => link = field.text().await.map_err(unreadable)?,
+            Some("file") => {
+                let name = field.file_name().unwrap_or("").to_owned();
+                let bytes = field.bytes().await.map_err(unreadable)?;
+                // A file input left empty still sends a part, with no name and no bytes.
+                if !(name.is_empty() && bytes.is_empty()) {
+                    files.push((name, bytes));
+                }
+            }
+            _ => {}
+        }
+    }
+    visitor.check_csrf(&csrf)?;
+    guest_write(&state, &visitor)?;
+    let refused = |e: imports::ImportError| {
+        AppError::Refused(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+    };
+    let mut pieces = Vec::new();
+    for (name, bytes) in &files {
+        pieces.extend(imports::pieces_of_file(name, bytes).map_err(refused)?);
+    }
+    if !link.trim().is_empty() {
+        pieces.push(imports::piece_of_link(&link).map_err(refused)?);
+    }
+    if pieces.is_empty() {
+        return Err(AppError::Refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Choose a file or paste a Live Editor link to import.".into(),
+        ));
+    }
+    if pieces.len() > imports::MAX_PIECES {
+        return Err(refused(imports::ImportError::Unreadable(format!(
+            "That is more than {} diagrams; import them in smaller parts.",
+            imports::MAX_PIECES
+        ))));
+    }
+    match imports::import(&state, &visitor.owner(), pieces).await {
+        Ok(created) if created.len() == 1 => {
+            Ok(Redirect::to(&format!("/d/{}?imported=1", created[0].id)).into_response())
+        }
+        Ok(created) => Ok(Redirect::to(&format!("/?imported={}", created.len())).into_response()),
+        Err(imports::ImportError::Refused {
+            title,
+            error,
+            created,
+        }) => {
+            let Some(status) = refusal_status(&error) else {
+                return Err(error.into());
+            };
+            let before = match created {
+                0 => String::new(),
+                1 => " The diagram before it was imported.".to_owned(),
+                n => format!(" The {n} diagrams before it were imported."),
+            };
+            Err(AppError::Refused(
+                status,
+                format!("“{title}” was not imported: {error}{before}"),
+            ))
+        }
+        Err(e) => Err(refused(e)),
+    }
 }
 
 /// `GET /d/{id}/image.svg`: the diagram drawn (see [`render_image`]).

@@ -58,6 +58,13 @@ impl Page {
     }
 }
 
+/// A handler that sends a GET to `path`: the address of a form's answer (a one-time secret,
+/// an import) opened again from the address bar, a new tab or a restored session goes to the
+/// page the form is on rather than to a "not allowed" page.
+fn to(path: &'static str) -> impl Fn() -> std::future::Ready<axum::response::Redirect> + Clone {
+    move || std::future::ready(axum::response::Redirect::to(path))
+}
+
 /// The page routes; sign-in, sign-up and settings exist only with accounts on (else 404).
 pub fn router(state: &AppState) -> Router<AppState> {
     let mut editing = Router::new()
@@ -67,8 +74,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/new/{sample}", get(diagrams::new_editor))
         .route("/new/{sample}/image.svg", get(diagrams::sample_image))
         .route("/export.zip", get(diagrams::export_all))
+        .route("/import", get(to("/new#import")).post(diagrams::import))
         .route("/guest", get(guest::page))
-        .route("/guest/link", post(guest::issue))
+        .route("/guest/link", get(to("/guest")).post(guest::issue))
         .route("/guest/link/revoke", post(guest::revoke))
         .route("/g/{secret}", get(guest::ask).post(guest::recover))
         .route("/d/{id}", get(diagrams::editor).post(diagrams::save))
@@ -120,12 +128,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
             .route("/settings/email", post(settings::change_email))
             .route("/settings/password", post(settings::change_password))
             .route("/settings/delete", post(settings::delete_account))
-            .route("/settings/tokens", post(settings::create_token))
+            .route(
+                "/settings/tokens",
+                get(to("/settings")).post(settings::create_token),
+            )
             .route("/settings/tokens/revoke-all", post(settings::revoke_all))
             .route("/settings/tokens/{id}/revoke", post(settings::revoke_token))
             .route(
                 "/settings/tokens/{id}/regenerate",
-                post(settings::regenerate_token),
+                get(to("/settings")).post(settings::regenerate_token),
             );
     }
     router

@@ -16,28 +16,19 @@
 //!   base64 (`{"code": …, "mermaid": {"theme": …}}`), or `pako:` and that state deflated; the
 //!   state's theme is honoured.
 
-use std::io::Read;
-
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use serde::Deserialize;
 
 use crate::auth::ClientIp;
 use crate::diagrams::{self, DiagramError, Requester};
+use crate::encoded::{MAX_ENCODED, base64_bytes, inflate, inflates_too_far, mermaid_ink_source};
 use crate::error::render_status;
 use crate::http::{PlainTextError, export_response};
 use crate::render::{ExportFormat, ExportOptions};
 use crate::state::AppState;
-
-/// Longest encoded diagram accepted in a URL, in bytes (browsers and proxies cap URLs near
-/// 8 KiB anyway; POST takes the rest).
-const MAX_ENCODED: usize = 64 * 1024;
-/// Longest text an encoded diagram may inflate to (the renderer's own source limit, with room
-/// for the Live Editor's JSON around it).
-const MAX_INFLATED: u64 = 300 * 1024;
 
 /// The answer to a render URL that cannot be drawn: Kroki's shape, a status with one
 /// `text/plain` sentence.
@@ -81,93 +72,6 @@ fn mermaid_only(diagram_type: &str) -> Result<(), Refused> {
         Err(bad_request(format!(
             "Unsupported diagram type: {diagram_type}. This server draws mermaid only."
         )))
-    }
-}
-
-/// Base64 in either alphabet, padded or not, with line breaks and spaces ignored.
-fn base64_bytes(text: &str) -> Option<Vec<u8>> {
-    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
-    let compact: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .trim_end_matches('=')
-        .to_owned();
-    URL_SAFE_NO_PAD
-        .decode(&compact)
-        .or_else(|_| STANDARD_NO_PAD.decode(&compact))
-        .ok()
-}
-
-/// zlib-deflated bytes (or raw deflate, which some encoders write) inflated to text, at most
-/// [`MAX_INFLATED`] bytes so a small URL cannot expand into gigabytes.
-fn inflate(bytes: &[u8]) -> Option<String> {
-    let read = |reader: &mut dyn Read| {
-        let mut text = String::new();
-        reader
-            .take(MAX_INFLATED + 1)
-            .read_to_string(&mut text)
-            .ok()
-            .filter(|_| text.len() as u64 <= MAX_INFLATED)
-            .map(|_| text)
-    };
-    read(&mut flate2::read::ZlibDecoder::new(bytes))
-        .or_else(|| read(&mut flate2::read::DeflateDecoder::new(bytes)))
-}
-
-/// Whether `bytes` inflate to more than [`MAX_INFLATED`] (counted without keeping them), so
-/// a refusal can say the diagram is too large rather than badly encoded.
-fn inflates_too_far(bytes: &[u8]) -> bool {
-    let count = |reader: &mut dyn Read| {
-        std::io::copy(&mut reader.take(MAX_INFLATED + 1), &mut std::io::sink()).unwrap_or(0)
-    };
-    count(&mut flate2::read::ZlibDecoder::new(bytes)) > MAX_INFLATED
-        || count(&mut flate2::read::DeflateDecoder::new(bytes)) > MAX_INFLATED
-}
-
-/// The Mermaid Live Editor's state: the code and, as an object or a JSON string, mermaid's
-/// configuration.
-#[derive(Deserialize)]
-struct LiveState {
-    code: String,
-    #[serde(default)]
-    mermaid: Option<serde_json::Value>,
-}
-
-impl LiveState {
-    /// The code, with the state's theme as an `init` directive unless the code sets its own
-    /// configuration (front matter or a directive).
-    fn into_source(self) -> String {
-        let config = match self.mermaid {
-            Some(serde_json::Value::String(text)) => serde_json::from_str(&text).ok(),
-            other => other,
-        };
-        let theme = config
-            .as_ref()
-            .and_then(|c| c.get("theme"))
-            .and_then(serde_json::Value::as_str);
-        theme
-            .and_then(|t| crate::diagrams::with_theme(&self.code, t))
-            .map_or(self.code, |(text, _)| text)
-    }
-}
-
-/// What a mermaid.ink path segment holds (see the module's description).
-fn mermaid_ink_source(encoded: &str) -> Option<String> {
-    if encoded.len() > MAX_ENCODED {
-        return None;
-    }
-    if let Some(deflated) = encoded.strip_prefix("pako:") {
-        let state: LiveState = serde_json::from_str(&inflate(&base64_bytes(deflated)?)?).ok()?;
-        return Some(state.into_source());
-    }
-    let text = String::from_utf8(base64_bytes(
-        encoded.strip_prefix("base64:").unwrap_or(encoded),
-    )?)
-    .ok()?;
-    match serde_json::from_str::<LiveState>(&text) {
-        Ok(state) => Some(state.into_source()),
-        Err(_) => Some(text),
     }
 }
 
@@ -393,56 +297,4 @@ async fn ink(
         )
     })?;
     draw(state, ip, &source, format).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Write;
-
-    fn deflate(text: &str) -> Vec<u8> {
-        let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-        encoder.write_all(text.as_bytes()).unwrap_or_default();
-        encoder.finish().unwrap_or_default()
-    }
-
-    #[test]
-    fn every_mermaid_ink_encoding_gives_the_source() {
-        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-        let code = "graph TD\n  A[Christmas] -->|Get money| B(Go shopping)\n";
-        assert_eq!(
-            mermaid_ink_source(&STANDARD.encode(code)).as_deref(),
-            Some(code)
-        );
-        assert_eq!(
-            mermaid_ink_source(&format!("base64:{}", URL_SAFE_NO_PAD.encode(code))).as_deref(),
-            Some(code)
-        );
-        let state = serde_json::json!({"code": code, "mermaid": "{\n  \"theme\": \"dark\"\n}"});
-        let themed = format!("%%{{init: {{\"theme\": \"dark\"}}}}%%\n{code}");
-        assert_eq!(
-            mermaid_ink_source(&URL_SAFE_NO_PAD.encode(state.to_string())).as_deref(),
-            Some(themed.as_str())
-        );
-        let pako = format!(
-            "pako:{}",
-            URL_SAFE_NO_PAD.encode(deflate(&state.to_string()))
-        );
-        assert_eq!(mermaid_ink_source(&pako).as_deref(), Some(themed.as_str()));
-        // The code's own configuration wins over the state's theme.
-        let own = serde_json::json!({"code": "%%{init: {\"theme\": \"base\"}}%%\ngraph TD", "mermaid": {"theme": "forest"}});
-        assert_eq!(
-            mermaid_ink_source(&URL_SAFE_NO_PAD.encode(own.to_string())).as_deref(),
-            Some("%%{init: {\"theme\": \"base\"}}%%\ngraph TD")
-        );
-        assert_eq!(mermaid_ink_source("pako:not-deflate"), None);
-    }
-
-    #[test]
-    fn a_small_url_cannot_inflate_into_much() {
-        let bomb = deflate(&"a".repeat(10 * 1024 * 1024));
-        assert!(bomb.len() < 20 * 1024, "{}", bomb.len());
-        assert_eq!(inflate(&bomb), None);
-        assert_eq!(inflate(&deflate("graph TD")).as_deref(), Some("graph TD"));
-    }
 }

@@ -172,7 +172,7 @@ impl Browser {
         format!("{}{}", self.base, path)
     }
 
-    async fn page(response: reqwest::Response) -> Page {
+    pub async fn page(response: reqwest::Response) -> Page {
         let status = response.status();
         let headers = response.headers().clone();
         let location = headers

@@ -75,3 +75,70 @@ async fn new_diagram_starts_from_a_sample_and_stores_it_on_the_first_save() {
             .await;
     }
 }
+
+/// "Import" on the New diagram page takes a Mermaid file chosen in the browser's file picker
+/// (a real upload) or a Live Editor link, with and without JavaScript.
+#[tokio::test]
+async fn a_mermaid_file_or_a_live_editor_link_can_be_imported() {
+    use base64::Engine;
+    use std::io::Write;
+    let t = E2e::start("a_mermaid_file_or_a_live_editor_link_can_be_imported", &[]).await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let file = dir.path().join("Team chart.mmd");
+    std::fs::write(&file, "flowchart LR\n    lead[Lead] --> dev[Developer]\n").expect("written");
+    let state = serde_json::json!({"code": "sequenceDiagram\n  Alice->>Bob: Hi", "mermaid": "{\"theme\": \"default\"}"});
+    let mut deflate = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    deflate
+        .write_all(state.to_string().as_bytes())
+        .expect("deflated");
+    let pako = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(deflate.finish().expect("deflated"));
+
+    for js in [Js::On, Js::Off] {
+        let label = if matches!(js, Js::On) { "js" } else { "no-js" };
+        let b = t.browser(label, js).await;
+        b.goto("/new").await;
+        b.send_keys("#import input[type=file]", &file.to_string_lossy())
+            .await;
+        b.js(
+            "document.getElementById('import').scrollIntoView();",
+            vec![],
+        )
+        .await;
+        b.shot("file-chosen").await;
+        b.click_button("Import").await;
+        b.wait_for_path("the imported diagram's editor", |p| p.starts_with("/d/"))
+            .await;
+        let title = b.value("#title").await;
+        b.check(
+            title == "Team chart",
+            &format!("the file's name is the title: {title:?}"),
+        )
+        .await;
+        b.check(
+            flows::source_text(&b)
+                .await
+                .contains("lead[Lead] --> dev[Developer]"),
+            "the file's text is the source",
+        )
+        .await;
+        b.wait_for_image("the imported diagram", "#preview").await;
+        b.shot("imported-file").await;
+
+        b.goto("/new").await;
+        b.type_into(
+            "#import input[name=link]",
+            &format!("https://mermaid.live/edit#pako:{pako}"),
+        )
+        .await;
+        b.click_button("Import").await;
+        b.wait_for_path("the imported link's editor", |p| p.starts_with("/d/"))
+            .await;
+        b.check(
+            flows::source_text(&b).await.contains("Alice->>Bob: Hi"),
+            "the Live Editor's code is the source",
+        )
+        .await;
+        b.shot("imported-link").await;
+    }
+}
