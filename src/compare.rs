@@ -66,6 +66,16 @@ impl DiffLine {
 /// and the unchanged runs between changes folded. Empty when the texts are equal line for
 /// line. A missing final newline does not count as a change.
 pub fn lines(before: &str, after: &str) -> Vec<DiffLine> {
+    // A last line without its line break is the same line once one is added after it.
+    let ended = |text: &str| {
+        if text.is_empty() || text.ends_with('\n') {
+            text.to_owned()
+        } else {
+            format!("{text}\n")
+        }
+    };
+    let (before, after) = (ended(before), ended(after));
+    let (before, after) = (before.as_str(), after.as_str());
     let diff = TextDiff::from_lines(before, after);
     let groups = diff.grouped_ops(CONTEXT_LINES);
     let total_old = before.lines().count();
@@ -155,6 +165,13 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn a_line_added_after_a_last_line_without_a_line_break_is_the_only_change() {
+        let diff = lines("graph TD\n  X --> Y", "graph TD\n  X --> Y\n  Y --> Z\n");
+        assert_eq!(counts(&diff), (0, 1), "{diff:?}");
+        assert!(lines("a\nb", "a\nb\n").is_empty());
     }
 
     #[test]

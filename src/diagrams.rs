@@ -224,7 +224,8 @@ pub async fn list(
 /// `-`, and invisible direction and zero-width marks (which can make `exe.txt` read as
 /// `txt.exe`), which are dropped; without leading or trailing spaces, dashes and dots; at most
 /// 80 characters and 120 bytes (file systems count bytes, usually at most 255 with the
-/// extension); Windows' reserved device names (`CON`, `NUL`, `COM1`…) get a `_`; "diagram"
+/// extension); Windows' reserved device names (`CON`, `NUL`, `COM1`…, also before a dot:
+/// `nul.txt`) get a `_` (`nul_.txt`); "diagram"
 /// when nothing is left. Downloads and "Export all" name files with it.
 pub fn file_name(title: &str) -> String {
     const INVISIBLE: &[char] = &[
@@ -266,7 +267,10 @@ pub fn file_name(title: &str) -> String {
             && stem.len() == 4
             && stem.as_bytes()[3].is_ascii_digit());
     if reserved {
-        format!("{short}_")
+        // Windows reads the part before the first dot, so the mark goes there: `nul_.txt`.
+        let first = short.find('.').unwrap_or(short.len());
+        let end = short[..first].trim_end().len();
+        format!("{}_{}", &short[..end], &short[end..])
     } else {
         short.to_owned()
     }
@@ -281,7 +285,16 @@ mod file_name_tests {
         assert_eq!(file_name("Plan / v2: ünï"), "Plan - v2- ünï");
         assert_eq!(file_name("\u{202E}evil\u{202C}txt.exe"), "eviltxt.exe");
         assert_eq!(file_name("CON"), "CON_");
-        assert_eq!(file_name("nul.txt"), "nul.txt_");
+        assert_eq!(file_name("nul.txt"), "nul_.txt");
+        assert_eq!(file_name("aux .tar.gz"), "aux_ .tar.gz");
+        for title in ["nul.txt", "CON", "Plan / v2", "😀 x", "COM1.b"] {
+            let once = file_name(title);
+            assert_eq!(
+                file_name(&once),
+                once,
+                "names stay the same when named again"
+            );
+        }
         assert_eq!(file_name("COM1"), "COM1_");
         assert_eq!(file_name("Console"), "Console");
         let emoji = "😀".repeat(200);

@@ -119,6 +119,9 @@
       }
       // Both set, with object-fit: contain in the CSS: Chrome may paint a new src once
       // before its "load" event, and it is then drawn inside the old, fitted size.
+      // The share page's box takes the diagram's shape (within the CSS's bounds), so a
+      // wide diagram on a phone is not a thin strip in a tall empty box.
+      if (box.classList.contains("shared")) box.style.aspectRatio = (w + 2 * MARGIN) + " / " + (h + 2 * MARGIN);
       var ps = picture.style;
       ps.width = w + "px";
       ps.height = h + "px";

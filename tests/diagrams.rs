@@ -883,6 +883,20 @@ async fn the_editor_and_the_share_page_offer_downloads_named_after_the_title() {
     let share = extract_between(&editor.body, "/s/", "\"").unwrap();
     let page = other.get(&format!("/s/{share}")).await;
     assert!(page.body.contains(&format!("/s/{share}/download/svg")));
+    // Both pages offer every format: PNG at 1x too, and the text drawing.
+    for format in ["png?scale=1", "txt"] {
+        assert!(
+            page.body.contains(&format!("/s/{share}/download/{format}")),
+            "{format}"
+        );
+        assert!(
+            editor.body.contains(&format!("/d/{id}/download/{format}")),
+            "{format}"
+        );
+    }
+    let drawing = other.get(&format!("/s/{share}/download/txt")).await;
+    assert_eq!(drawing.status, StatusCode::OK);
+    assert!(drawing.body.contains("Download me"), "{}", drawing.body);
     let shared = other.get(&format!("/s/{share}/download/mmd")).await;
     assert_eq!(shared.status, StatusCode::OK);
     assert_eq!(shared.body, source);

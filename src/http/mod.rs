@@ -356,6 +356,11 @@ mod tests {
         let hostile = content_disposition("attachment", "a\"b\\c\r\nd/../e", "mmd");
         assert_eq!(hostile, "attachment; filename=\"a-b-c--d-..-e.mmd\"");
         assert!(HeaderValue::from_str(&hostile).is_ok());
+        // A Windows device name is marked once, in both names alike.
+        assert_eq!(
+            content_disposition("attachment", "nul.txt", "svg"),
+            "attachment; filename=\"nul_.txt.svg\""
+        );
         assert_eq!(
             content_disposition("attachment", " ... ", "svg"),
             "attachment; filename=\"diagram.svg\""

@@ -270,6 +270,20 @@ async fn click_links_in_a_shared_diagram_can_be_clicked() {
             .await;
     }
 
+    // On a phone the box takes the wide diagram's shape instead of a tall empty frame.
+    let phone = t.phone("viewer-phone", Js::On).await;
+    phone.goto(&link).await;
+    phone
+        .wait_for_image("the shared diagram", ".preview.shared img")
+        .await;
+    phone
+        .wait_for(
+            "the box to take the diagram's shape",
+            "var b = document.querySelector('.preview.shared'); return b.clientHeight > 0 && b.clientHeight < 260;",
+        )
+        .await;
+    phone.shot("phone-share").await;
+
     // In dark mode the page shows mermaid's dark theme (no script needed: a <picture>).
     let dark = t.dark("viewer-dark", Js::Off).await;
     dark.goto(&link).await;
