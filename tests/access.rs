@@ -402,7 +402,16 @@ fn mint_token(server: &TestServer, user: i64, scope: Scope) -> (String, i64) {
     let mut conn = server.state.db.conn().unwrap();
     // Live token names are unique per account.
     let name = format!("matrix {}", secret.last4());
-    match api_tokens::create(&mut conn, user, &name, scope.as_str(), &issued, None).unwrap() {
+    match api_tokens::create(
+        &mut conn,
+        user,
+        &name,
+        scope.as_str(),
+        &issued,
+        Default::default(),
+    )
+    .unwrap()
+    {
         Created::Ok(token) => (secret.expose().to_owned(), token.id),
         Created::CapReached | Created::NameTaken => panic!("token not made"),
     }
@@ -536,7 +545,7 @@ impl World {
         let mut conn = self.server.state.db.conn().unwrap();
         let now = self.server.state.clock.now();
         for user in [self.owner, self.other] {
-            api_tokens::revoke_all(&mut conn, user, None, now).unwrap();
+            api_tokens::revoke_all(&mut conn, user, Default::default(), now).unwrap();
         }
     }
 }

@@ -610,6 +610,15 @@ async fn the_security_log_shows_account_events_with_the_browser_and_pages_past_f
     let second = b.get(&format!("/settings?before={older}")).await.body;
     assert_eq!(rows(&second), 66 - 50);
     assert!(second.contains("Token “t4” created") && second.contains("<td>Signed in</td>"));
+    // Token events name the browser too.
+    for event in ["Token “t29” created", "Token “t29” revoked"] {
+        assert!(
+            first.contains(&format!(
+                "<td>{event}</td><td>127.0.0.1</td><td>Firefox on Linux</td>"
+            )),
+            "{event} with its browser"
+        );
+    }
     assert!(second.contains("← Newest events"));
     assert!(!second.contains("Older events"));
     // Every token was revoked: the list says none is active rather than "no tokens yet".

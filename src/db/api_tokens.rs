@@ -150,7 +150,7 @@ pub fn create(
     name: &str,
     scope: &str,
     new: &Issued<'_>,
-    ip: Option<&str>,
+    from: Source<'_>,
 ) -> DbResult<Created> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if live_count(&tx, user_id, new.created_at)? >= MAX_LIVE {
@@ -165,7 +165,7 @@ pub fn create(
         user_id,
         EventKind::TokenCreated,
         Some(name),
-        Source::ip(ip),
+        from,
         new.created_at,
     )?;
     tx.commit()?;
@@ -208,7 +208,7 @@ pub fn revoke(
     conn: &mut Connection,
     user_id: i64,
     token_id: i64,
-    ip: Option<&str>,
+    from: Source<'_>,
     now: UnixTime,
 ) -> DbResult<Option<String>> {
     let tx = conn.transaction()?;
@@ -222,7 +222,7 @@ pub fn revoke(
         )
         .optional()?;
     if let Some(name) = &name {
-        log_revoked(&tx, user_id, name, ip, now)?;
+        log_revoked(&tx, user_id, name, from, now)?;
     }
     tx.commit()?;
     Ok(name)
@@ -232,11 +232,11 @@ fn log_revoked(
     conn: &Connection,
     user_id: i64,
     name: &str,
-    ip: Option<&str>,
+    from: Source<'_>,
     now: UnixTime,
 ) -> DbResult<()> {
     let kind = EventKind::TokenRevoked;
-    security_log::record(conn, user_id, kind, Some(name), Source::ip(ip), now)
+    security_log::record(conn, user_id, kind, Some(name), from, now)
 }
 
 /// Revokes every live token of the account at `now`, logging each from `ip`; returns how many.
@@ -246,7 +246,7 @@ fn log_revoked(
 pub fn revoke_all(
     conn: &mut Connection,
     user_id: i64,
-    ip: Option<&str>,
+    from: Source<'_>,
     now: UnixTime,
 ) -> DbResult<usize> {
     let tx = conn.transaction()?;
@@ -260,7 +260,7 @@ pub fn revoke_all(
             .collect::<Result<Vec<_>, _>>()?
     };
     for name in &names {
-        log_revoked(&tx, user_id, name, ip, now)?;
+        log_revoked(&tx, user_id, name, from, now)?;
     }
     tx.commit()?;
     Ok(names.len())
@@ -278,7 +278,7 @@ pub fn regenerate(
     user_id: i64,
     token_id: i64,
     new: &Issued<'_>,
-    ip: Option<&str>,
+    from: Source<'_>,
 ) -> DbResult<Option<Token>> {
     let now = new.created_at;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -305,7 +305,7 @@ pub fn regenerate(
         user_id,
         EventKind::TokenRegenerated,
         Some(&old.name),
-        Source::ip(ip),
+        from,
         now,
     )?;
     tx.commit()?;

@@ -7,8 +7,9 @@ pub mod format;
 
 use std::net::IpAddr;
 
+use crate::accounts::Client;
 use crate::db::api_tokens::{self as db, Created, Issued};
-use crate::db::security_log::{self, Event};
+use crate::db::security_log::{self, Event, Source};
 use crate::db::{DbError, UnixTime};
 use crate::state::AppState;
 
@@ -98,25 +99,35 @@ fn mint(now: UnixTime) -> (TokenSecret, Kept) {
 /// address, on the blocking pool.
 async fn store_new<T, F>(
     state: &AppState,
-    ip: IpAddr,
+    client: &Client,
     store: F,
 ) -> Result<(TokenSecret, T), TokenError>
 where
     T: Send + 'static,
-    F: FnOnce(&mut rusqlite::Connection, &Issued<'_>, &str) -> Result<T, DbError> + Send + 'static,
+    F: FnOnce(&mut rusqlite::Connection, &Issued<'_>, Source<'_>) -> Result<T, DbError>
+        + Send
+        + 'static,
 {
     let (secret, kept) = mint(state.clock.now());
-    let ip = ip.to_string();
+    let (ip, agent) = (client.ip.to_string(), client.agent.clone());
     let stored = state
         .db
-        .run(move |conn| store(conn, &kept.issued(), &ip))
+        .run(move |conn| store(conn, &kept.issued(), source(&ip, agent.as_deref())))
         .await?;
     Ok((secret, stored))
 }
 
+/// Where an event comes from, as the security log keeps it.
+fn source<'a>(ip: &'a str, agent: Option<&'a str>) -> Source<'a> {
+    Source {
+        ip: Some(ip),
+        agent,
+    }
+}
+
 /// Issues a token for the account, unless it already has [`MAX_LIVE`] live ones or a live one
 /// of the same name, letter case ignored (checked and inserted in one transaction, so
-/// concurrent requests cannot overshoot). Logged as `token_created` from `ip`.
+/// concurrent requests cannot overshoot). Logged as `token_created` from the client.
 ///
 /// # Errors
 /// [`TokenError::CapReached`], [`TokenError::NameTaken`].
@@ -125,11 +136,11 @@ pub async fn issue(
     user_id: i64,
     name: TokenName,
     scope: Scope,
-    ip: IpAddr,
+    client: &Client,
 ) -> Result<NewToken, TokenError> {
     let wanted = name.0.clone();
-    let (secret, created) = store_new(state, ip, move |conn, issued, ip| {
-        db::create(conn, user_id, &name.0, scope.as_str(), issued, Some(ip))
+    let (secret, created) = store_new(state, client, move |conn, issued, from| {
+        db::create(conn, user_id, &name.0, scope.as_str(), issued, from)
     })
     .await?;
     match created {
@@ -148,10 +159,10 @@ pub async fn regenerate(
     state: &AppState,
     user_id: i64,
     token_id: i64,
-    ip: IpAddr,
+    client: &Client,
 ) -> Result<NewToken, TokenError> {
-    let (secret, token) = store_new(state, ip, move |conn, issued, ip| {
-        db::regenerate(conn, user_id, token_id, issued, Some(ip))
+    let (secret, token) = store_new(state, client, move |conn, issued, from| {
+        db::regenerate(conn, user_id, token_id, issued, from)
     })
     .await?;
     let token = token.ok_or(TokenError::NotFound)?;
@@ -167,12 +178,16 @@ pub async fn revoke(
     state: &AppState,
     user_id: i64,
     token_id: i64,
-    ip: IpAddr,
+    client: &Client,
 ) -> Result<(), TokenError> {
-    let (now, ip) = (state.clock.now(), ip.to_string());
+    let (now, ip, agent) = (
+        state.clock.now(),
+        client.ip.to_string(),
+        client.agent.clone(),
+    );
     state
         .db
-        .run(move |conn| db::revoke(conn, user_id, token_id, Some(&ip), now))
+        .run(move |conn| db::revoke(conn, user_id, token_id, source(&ip, agent.as_deref()), now))
         .await?
         .map(|_| ())
         .ok_or(TokenError::NotFound)
@@ -182,11 +197,19 @@ pub async fn revoke(
 ///
 /// # Errors
 /// [`TokenError::Store`] only.
-pub async fn revoke_all(state: &AppState, user_id: i64, ip: IpAddr) -> Result<usize, TokenError> {
-    let (now, ip) = (state.clock.now(), ip.to_string());
+pub async fn revoke_all(
+    state: &AppState,
+    user_id: i64,
+    client: &Client,
+) -> Result<usize, TokenError> {
+    let (now, ip, agent) = (
+        state.clock.now(),
+        client.ip.to_string(),
+        client.agent.clone(),
+    );
     Ok(state
         .db
-        .run(move |conn| db::revoke_all(conn, user_id, Some(&ip), now))
+        .run(move |conn| db::revoke_all(conn, user_id, source(&ip, agent.as_deref()), now))
         .await?)
 }
 

@@ -365,7 +365,15 @@ pub async fn create_token(
     if form.nonce.len() != 32 || !state.limits.nonces.first_use(&form.nonce) {
         return resent(&state, &signed).await;
     }
-    match tokens::issue(&state, signed.user.id, name, scope, ip).await {
+    match tokens::issue(
+        &state,
+        signed.user.id,
+        name,
+        scope,
+        &signed.visitor.client(ip),
+    )
+    .await
+    {
         Ok(new) => reveal(&state, &signed, new, false).await,
         Err(e) => refused_token(&state, &signed, e).await,
     }
@@ -389,7 +397,13 @@ pub async fn revoke_token(
     Path(id): Path<String>,
     CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> AppResult<Redirect> {
-    tokens::revoke(&state, signed.user.id, token_id(&id)?, ip).await?;
+    tokens::revoke(
+        &state,
+        signed.user.id,
+        token_id(&id)?,
+        &signed.visitor.client(ip),
+    )
+    .await?;
     Ok(Redirect::to("/settings?done=revoked#tokens"))
 }
 
@@ -400,7 +414,7 @@ pub async fn revoke_all(
     ClientIp(ip): ClientIp,
     CsrfForm(Empty {}): CsrfForm<Empty>,
 ) -> AppResult<Redirect> {
-    tokens::revoke_all(&state, signed.user.id, ip).await?;
+    tokens::revoke_all(&state, signed.user.id, &signed.visitor.client(ip)).await?;
     Ok(Redirect::to("/settings?done=revoked-all#tokens"))
 }
 
@@ -426,6 +440,12 @@ pub async fn regenerate_token(
     {
         return resent(&state, &signed).await;
     }
-    let new = tokens::regenerate(&state, signed.user.id, token_id(&id)?, ip).await?;
+    let new = tokens::regenerate(
+        &state,
+        signed.user.id,
+        token_id(&id)?,
+        &signed.visitor.client(ip),
+    )
+    .await?;
     reveal(&state, &signed, new, true).await
 }
