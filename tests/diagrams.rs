@@ -241,6 +241,10 @@ async fn a_stale_save_is_refused_and_keeps_the_typed_text() {
     // Both versions, as a line diff: theirs removed, the typed text added.
     assert!(page.body.contains("Saved elsewhere as version 2"));
     assert!(
+        page.body.contains("Not saved: your text is below"),
+        "the status line says so"
+    );
+    assert!(
         page.body
             .contains(r#"<span class="added">+   mine --&#62; kept</span>"#),
         "{}",

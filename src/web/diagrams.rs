@@ -676,7 +676,10 @@ pub async fn save(
                     ],
                 ));
             }
-            let mut page = editor_page(&state, &visitor, &base, &latest, None).await;
+            // The status says the typed text is not stored; the preview shows theirs.
+            let unsaved =
+                Some("Not saved: your text is below; the preview shows theirs".to_owned());
+            let mut page = editor_page(&state, &visitor, &base, &latest, unsaved).await;
             page.error = Some(message);
             page.title = title.as_str().to_owned();
             page.source = source.as_str().to_owned();
