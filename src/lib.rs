@@ -32,6 +32,7 @@ pub mod imports;
 pub mod limits;
 pub mod samples;
 pub mod secret;
+pub mod styles;
 pub mod tokens;
 pub mod wire;
 

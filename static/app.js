@@ -320,6 +320,31 @@
     }
   });
 
+  // "Apply style" writes the chosen theme and look into the text's front matter (the server
+  // does the edit, the same one the no-JS form gets); the result is an ordinary edit.
+  var applyStyle = document.getElementById("apply-style");
+  if (applyStyle) applyStyle.addEventListener("click", function (event) {
+    event.preventDefault();
+    var body = { source: source.value, theme: form.elements.theme.value, look: form.elements.look.value };
+    fetch(applyStyle.getAttribute("data-endpoint"), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    }).then(function (result) {
+      if (!result.ok) { showSaveError(result.data.message || "The style could not be applied."); return; }
+      saveError.classList.add("hidden");
+      if (result.data.source !== source.value) {
+        replaceSource(result.data.source);
+        changed();
+      }
+    }).catch(function () {
+      showSaveError("Reef cannot be reached. Your text is still here: try again when the server is back.");
+    });
+  });
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     if (!theirs) { save(); return; }

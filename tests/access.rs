@@ -96,6 +96,12 @@ GET    /d/{id}/revisions/{version}/image.svg 404 404 404   404   404   404   404
 POST   /d/{id}/revisions/{version}/restore 403c 404  404   403c  403c  403c  403c  403c  303   403c
 GET    /trash                             200   200   200   200   200   200   200   200   200   200
 GET    /export.zip                        200   200   200   200   200   200   200   200   200   200
+GET    /import                            303   303   303   303   303   303   303   303   303   303
+POST   /import                            403c  303   303   403c  403c  403c  403c  403c  303   403c
+POST   /style                             403c  200   200   403c  403c  403c  403c  403c  200   403c
+POST   /d/{id}/style                      403c  404   404   403c  403c  403c  403c  403c  200   403c
+POST   /new/{sample}/style                403c  200   200   403c  403c  403c  403c  403c  200   403c
+GET    /guest/link                        303   303   303   303   303   303   303   303   303   303
 GET    /new                               200   200   200   200   200   200   200   200   200   200
 GET    /guest                             200   200   200   200   200   200   200   200   200   200
 POST   /guest/link                        403c  200   303   403c  403c  403c  403c  403c  303   403c
@@ -125,6 +131,8 @@ POST   /settings/email                    login login 401   login login login lo
 POST   /settings/password                 login login 401   login login login login login 401   403c
 POST   /settings/delete                   login login 401   login login login login login 401   403c
 POST   /settings/tokens                   login login 422   login login login login login 422   403c
+GET    /settings/tokens                   303   303   303   303   303   303   303   303   303   303
+GET    /settings/tokens/{id}/regenerate   303   303   303   303   303   303   303   303   303   303
 POST   /settings/tokens/revoke-all        login login 303   login login login login login 303   403c
 POST   /settings/tokens/{id}/revoke       login login 404   login login login login login 303   403c
 POST   /settings/tokens/{id}/regenerate   login login 404   login login login login login 200   403c
@@ -171,6 +179,12 @@ GET    /d/{id}/revisions/{version}/image.svg 404 404 404   200
 POST   /d/{id}/revisions/{version}/restore 403c 404  403c  303
 GET    /trash                             200   200   200   200
 GET    /export.zip                        200   200   200   200
+GET    /import                            303   303   303   303
+POST   /import                            403c  303   403c  303
+POST   /style                             403c  200   403c  200
+POST   /d/{id}/style                      403c  404   403c  200
+POST   /new/{sample}/style                403c  200   403c  200
+GET    /guest/link                        303   303   303   303
 GET    /new                               200   200   200   200
 GET    /guest                             200   200   200   200
 POST   /guest/link                        403c  200   403c  200
@@ -200,6 +214,8 @@ POST   /settings/email                    404   404   404   404
 POST   /settings/password                 404   404   404   404
 POST   /settings/delete                   404   404   404   404
 POST   /settings/tokens                   404   404   404   404
+GET    /settings/tokens                   404   404   404   404
+GET    /settings/tokens/{id}/regenerate   404   404   404   404
 POST   /settings/tokens/revoke-all        404   404   404   404
 POST   /settings/tokens/{id}/revoke       404   404   404   404
 POST   /settings/tokens/{id}/regenerate   404   404   404   404
@@ -587,6 +603,9 @@ fn fill(template: &str, diagram: &str, token: Option<i64>, asset: &str) -> Strin
 fn form_fields(template: &str) -> Vec<(&'static str, String)> {
     let fields: &[(&str, &str)] = match template {
         "/d/{id}" => &[("title", "Matrix"), ("source", FLOW)],
+        "/d/{id}/style" | "/new/{sample}/style" => {
+            &[("title", "Matrix"), ("source", FLOW), ("theme", "forest")]
+        }
         "/d/{id}/share" => &[("enabled", "on")],
         "/login" => &[
             ("email", "owner@example.net"),
@@ -702,7 +721,7 @@ async fn call(
     if let Some(csrf) = creds
         .csrf
         .as_ref()
-        .filter(|_| api || template == "/preview")
+        .filter(|_| api || template == "/preview" || template == "/style")
     {
         request = request.header("x-csrf-token", csrf);
     }
@@ -710,8 +729,16 @@ async fn call(
         request = request
             .header("accept", "application/json, text/event-stream")
             .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}));
-    } else if template == "/preview" {
-        request = request.json(&json!({"source": FLOW}));
+    } else if template == "/preview" || template == "/style" {
+        request = request.json(&json!({"source": FLOW, "theme": "forest"}));
+    } else if template == "/import" && method == "POST" {
+        // The page's import form: multipart, a Mermaid file and the CSRF field.
+        let file = reqwest::multipart::Part::bytes(FLOW.as_bytes().to_vec()).file_name("a.mmd");
+        let mut form = reqwest::multipart::Form::new().part("file", file);
+        if let Some(csrf) = &creds.csrf {
+            form = form.text("csrf", csrf.clone());
+        }
+        request = request.multipart(form);
     } else if method == "POST" && (template == "/" || template.starts_with("/mermaid")) {
         request = request.json(&json!({
             "diagram_source": FLOW,
@@ -799,7 +826,8 @@ async fn every_route_answers_every_kind_of_caller_as_the_policy_says() {
     assert!(wrong.is_empty(), "observed differs:\n{}", wrong.join("\n"));
 
     // Creates landed in the caller's own account: the owner's diagram plus two API creates
-    // (write token, session) and the New button; the other account's two and its New button.
+    // (write token, session), the New button and an import; the other account's two, its New
+    // button and its import.
     let conn = world.server.state.db.conn().unwrap();
     let count = |user: i64| {
         db::list(&conn, &Owner::User(user), None, 100)
@@ -807,7 +835,7 @@ async fn every_route_answers_every_kind_of_caller_as_the_policy_says() {
             .0
             .len()
     };
-    assert_eq!((count(world.owner), count(world.other)), (4, 3));
+    assert_eq!((count(world.owner), count(world.other)), (5, 4));
 }
 
 #[tokio::test]

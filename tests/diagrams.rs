@@ -1376,3 +1376,106 @@ async fn files_markdown_zips_and_live_editor_links_can_be_imported() {
     b.get("/guest/link").await.assert_redirect("/guest");
     b.get("/settings/tokens").await.assert_redirect("/settings");
 }
+
+#[tokio::test]
+async fn apply_style_writes_theme_and_look_into_the_text_without_saving() {
+    let server = TestServer::start().await;
+    let b = server.browser();
+    let id = b.new_diagram().await;
+    b.save(&id, "Styled", FLOW).await;
+    let editor = b.get(&format!("/d/{id}")).await.body;
+    assert!(editor.contains(&format!("formaction=\"/d/{id}/style\"")));
+    assert!(editor.contains("<option value=\"handDrawn\">hand-drawn</option>"));
+
+    // Without JavaScript: the same editor, the text restyled, nothing stored.
+    let styled = b
+        .post(
+            &format!("/d/{id}/style"),
+            &[
+                ("title", "Styled, renamed"),
+                ("source", FLOW),
+                ("version", "2"),
+                ("theme", "forest"),
+                ("look", "handDrawn"),
+            ],
+        )
+        .await;
+    assert_eq!(styled.status, StatusCode::OK);
+    assert!(
+        styled
+            .body
+            .contains("---\nconfig:\n  theme: forest\n  look: handDrawn\n---\nflowchart LR"),
+        "{}",
+        styled.body
+    );
+    assert!(
+        styled
+            .body
+            .contains("Style applied to the text: not saved yet")
+    );
+    assert!(
+        styled.body.contains("value=\"Styled, renamed\""),
+        "the typed title stays"
+    );
+    assert!(styled.body.contains("name=\"version\" value=\"2\""));
+    assert_eq!(b.get(&format!("/d/{id}/download/mmd")).await.body, FLOW);
+    // A theme chosen in a directive wins in mermaid, so the page says where to change it.
+    let directive = "%%{init: {\"theme\": \"dark\"}}%%\nflowchart LR\n  A --> B\n";
+    let refused = b
+        .post(
+            &format!("/d/{id}/style"),
+            &[
+                ("title", "Styled"),
+                ("source", directive),
+                ("theme", "forest"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("directive"));
+    let unsaved = b
+        .post(
+            "/new/sequence/style",
+            &[
+                ("title", "Seq"),
+                ("source", "sequenceDiagram\n  A->>B: hi\n"),
+                ("look", "handDrawn"),
+            ],
+        )
+        .await;
+    assert_eq!(unsaved.status, StatusCode::OK);
+    assert!(unsaved.body.contains("look: handDrawn"));
+    assert!(
+        unsaved.body.contains("action=\"/d\""),
+        "still the unsaved editor"
+    );
+
+    // The editor's script: JSON in and out, behind the CSRF header.
+    let csrf = b.csrf().await;
+    let call = |body: serde_json::Value, token: &str| {
+        b.client
+            .post(b.url("/style"))
+            .header("x-csrf-token", token)
+            .json(&body)
+            .send()
+    };
+    let ok = call(serde_json::json!({"source": FLOW, "theme": "dark"}), &csrf)
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    let body: serde_json::Value = ok.json().await.unwrap();
+    assert_eq!(
+        body["source"],
+        format!("---\nconfig:\n  theme: dark\n---\n{FLOW}")
+    );
+    let bad = call(serde_json::json!({"source": FLOW, "theme": "neon"}), &csrf)
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad: serde_json::Value = bad.json().await.unwrap();
+    assert_eq!(bad["error"], "invalid_style");
+    let forged = call(serde_json::json!({"source": FLOW, "theme": "dark"}), "nope")
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+}

@@ -23,6 +23,7 @@ use crate::limits::RetryAfter;
 use crate::render::{ExportFormat, RenderError};
 use crate::samples;
 use crate::state::AppState;
+use crate::styles;
 
 const PAGE_SIZE: usize = 24;
 
@@ -281,6 +282,8 @@ async fn unsaved_editor(
         markdown: diagrams::markdown_block(sample.source),
         share_notice: None,
         embed: None,
+        themes: diagrams::THEMES,
+        looks: styles::LOOKS,
     }
 }
 
@@ -386,6 +389,9 @@ pub struct EditorPage {
     share_notice: Option<&'static str>,
     /// Ready snippets that embed the shared image (`/s/<id>.svg`): Markdown and HTML.
     embed: Option<Embed>,
+    /// The style picker's choices: mermaid's themes and looks.
+    themes: &'static [&'static str],
+    looks: &'static [&'static str],
 }
 
 /// How to show a shared diagram's picture elsewhere, as text to paste.
@@ -479,6 +485,8 @@ async fn editor_page(
             .share_id
             .as_deref()
             .map(|s| Embed::new(&format!("{}.svg", base.share_url(s)), &d.title)),
+        themes: diagrams::THEMES,
+        looks: styles::LOOKS,
         share_notice: None,
         problem,
         render_notices,
@@ -889,6 +897,119 @@ pub async fn export_all(State(state): State<AppState>, visitor: Visitor) -> AppR
         .into_response())
 }
 
+/// The style fields of the editor's form (see [`styles`]): "" keeps what the text says.
+#[derive(Deserialize)]
+pub struct StyleForm {
+    title: String,
+    source: String,
+    /// The version the page was loaded at (a stored diagram's form), kept for the next save.
+    version: Option<i64>,
+    #[serde(default)]
+    theme: String,
+    #[serde(default)]
+    look: String,
+}
+
+impl StyleForm {
+    fn styled(&self) -> Result<String, styles::StyleError> {
+        let chosen = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty());
+        let (theme, look) = (chosen(&self.theme), chosen(&self.look));
+        styles::with_style(&self.source, theme.as_deref(), look.as_deref())
+    }
+}
+
+/// `POST /d/{id}/style`: the editor's "Apply style" without JavaScript: the same editor with
+/// the typed text restyled (nothing is saved; the form keeps the version it was loaded at, so
+/// the next save still detects another tab's change).
+pub async fn style_saved(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    base: BaseUrl,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<StyleForm>,
+) -> AppResult<Response> {
+    let d = live_diagram(&state, &visitor, &id).await?;
+    let mut page = editor_page(&state, &visitor, &base, &d, None).await;
+    page.version = form.version.unwrap_or(d.version);
+    Ok(restyled(page, &form))
+}
+
+/// `POST /new/{sample}/style`: as [`style_saved`], for an editor not stored yet.
+pub async fn style_unsaved(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Path(slug): Path<String>,
+    CsrfForm(form): CsrfForm<StyleForm>,
+) -> AppResult<Response> {
+    let sample = samples::by_slug(&slug).ok_or_else(|| no_such_sample(&slug))?;
+    let page = unsaved_editor(&state, &visitor, sample).await;
+    Ok(restyled(page, &form))
+}
+
+/// The editor page holding the form's text restyled, or as typed with why not (422).
+fn restyled(mut page: EditorPage, form: &StyleForm) -> Response {
+    page.title.clone_from(&form.title);
+    match form.styled() {
+        Ok(text) => {
+            page.source = text;
+            page.notice = Some("Style applied to the text: not saved yet".to_owned());
+            page.into_response()
+        }
+        Err(e) => {
+            page.source.clone_from(&form.source);
+            page.error = Some(e.to_string());
+            (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
+        }
+    }
+}
+
+/// A style change asked for by the editor's script: `{"source", "theme"?, "look"?}` →
+/// `{"source"}` restyled; 422 `invalid_style` with the reason; 403 without the CSRF header.
+#[derive(Deserialize)]
+pub struct StyleRequest {
+    source: String,
+    #[serde(default)]
+    theme: String,
+    #[serde(default)]
+    look: String,
+}
+
+/// `POST /style` (JSON): see [`StyleRequest`]. Stores nothing.
+pub async fn style(visitor: Visitor, CsrfHeader(token): CsrfHeader, body: Bytes) -> Response {
+    if visitor.check_csrf(&token).is_err() {
+        return envelope(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            Some("Reload the page and try again."),
+            &[],
+        );
+    }
+    let Ok(request) = serde_json::from_slice::<StyleRequest>(&body) else {
+        return envelope(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            Some("Send {\"source\": \"…\", \"theme\": \"…\", \"look\": \"…\"}."),
+            &[],
+        );
+    };
+    let form = StyleForm {
+        title: String::new(),
+        source: request.source,
+        version: None,
+        theme: request.theme,
+        look: request.look,
+    };
+    match form.styled() {
+        Ok(source) => axum::Json(json!({ "source": source })).into_response(),
+        Err(e) => envelope(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_style",
+            Some(&e.to_string()),
+            &[],
+        ),
+    }
+}
+
 /// `POST /import` (`multipart/form-data`): files (`file`, several allowed: Mermaid, Markdown
 /// or zip) and a Mermaid Live Editor link (`link`) become new diagrams of the visitor's
 /// ([`imports`]); then the one diagram's editor, or the list saying how many came in. The
@@ -897,8 +1018,14 @@ pub async fn export_all(State(state): State<AppState>, visitor: Visitor) -> AppR
 pub async fn import(
     State(state): State<AppState>,
     visitor: Visitor,
-    mut form: axum::extract::Multipart,
+    form: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> AppResult<Response> {
+    // Anything but the page's form (another content type, no boundary) is a clear 400.
+    let mut form = form.map_err(|_| {
+        AppError::BadRequest(
+            "Send the import form from the New diagram page (a multipart/form-data upload).".into(),
+        )
+    })?;
     let unreadable = |e: axum::extract::multipart::MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             AppError::TooLarge

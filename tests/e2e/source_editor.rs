@@ -127,3 +127,98 @@ async fn the_source_editor_highlights_numbers_lines_and_marks_the_error_line() {
     )
     .await;
 }
+
+/// Waits until the page shows the forest theme's green fill (#cde498): a screenshot of the
+/// window, its green pixels counted (mermaid's default theme has none; the page's own
+/// colours are grey and teal). The picture cannot be read from a script: an SVG with HTML
+/// labels taints a canvas.
+async fn wait_for_forest(b: &crate::harness::Browser, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let shot = b.client.screenshot().await.unwrap_or_default();
+        let green = resvg::tiny_skia::Pixmap::decode_png(&shot).map_or(0, |p| {
+            p.pixels()
+                .iter()
+                .filter(|c| {
+                    let (r, g, bl) = (
+                        i32::from(c.red()),
+                        i32::from(c.green()),
+                        i32::from(c.blue()),
+                    );
+                    g > r + 10 && g > bl + 40
+                })
+                .count()
+        });
+        if green > 500 {
+            return;
+        }
+        if std::time::Instant::now() > deadline {
+            b.fail(&format!(
+                "{what}: no forest green on the page ({green} pixels)"
+            ))
+            .await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// "Apply style" writes the chosen theme and look into the text's front matter, and the
+/// preview draws them; without JavaScript the page comes back with the text restyled.
+#[tokio::test]
+async fn a_theme_and_a_hand_drawn_look_can_be_picked() {
+    let t = E2e::start("a_theme_and_a_hand_drawn_look_can_be_picked", &[]).await;
+    for js in [Js::On, Js::Off] {
+        let label = if matches!(js, Js::On) { "js" } else { "no-js" };
+        let b = t.browser(label, js).await;
+        flows::new_diagram(&b).await;
+        flows::type_source(&b, SOURCE).await;
+        flows::save_with_button(&b).await;
+        b.click(
+            "the forest theme",
+            &b.find("select[name=theme] option[value=forest]").await,
+        )
+        .await;
+        b.click(
+            "the hand-drawn look",
+            &b.find("select[name=look] option[value=handDrawn]").await,
+        )
+        .await;
+        b.click_button("Apply style").await;
+        if matches!(js, Js::Off) {
+            b.wait_for_path("the restyled editor", |p| p.ends_with("/style"))
+                .await;
+        }
+        b.wait_for(
+            "the text to carry the style",
+            "var t = document.getElementById('source').value;
+             return t.indexOf('theme: forest') >= 0 && t.indexOf('look: handDrawn') >= 0;",
+        )
+        .await;
+        let text = flows::source_text(&b).await;
+        b.check(
+            text.starts_with("---\nconfig:\n") && text.ends_with(SOURCE),
+            &format!("front matter before the diagram: {text:?}"),
+        )
+        .await;
+        if matches!(js, Js::On) {
+            wait_for_forest(&b, "the preview to draw the forest theme").await;
+            b.check(
+                b.text("#save-state").await == "Unsaved changes",
+                "a style is an edit to save",
+            )
+            .await;
+        } else {
+            b.check(
+                b.text("#save-state").await.contains("not saved yet"),
+                "the page says nothing was saved",
+            )
+            .await;
+        }
+        b.shot("styled").await;
+        flows::save_with_button(&b).await;
+        b.wait_for_image("the saved, styled diagram", "#preview")
+            .await;
+        wait_for_forest(&b, "the saved picture in the forest theme").await;
+        b.shot("styled-saved").await;
+    }
+}
