@@ -974,23 +974,39 @@ pub struct StyleRequest {
     look: String,
 }
 
-/// `POST /style` (JSON): see [`StyleRequest`]. Stores nothing.
-pub async fn style(visitor: Visitor, CsrfHeader(token): CsrfHeader, body: Bytes) -> Response {
-    if visitor.check_csrf(&token).is_err() {
-        return envelope(
+/// The JSON body of a request from the editor's script, after its CSRF header: 403
+/// `csrf_failed`, or 400 `invalid_json` saying the expected `shape`.
+fn script_request<T: serde::de::DeserializeOwned>(
+    visitor: &Visitor,
+    token: &str,
+    body: &[u8],
+    shape: &str,
+) -> Result<T, Box<Response>> {
+    if visitor.check_csrf(token).is_err() {
+        let message = Some("Reload the page and try again.");
+        return Err(Box::new(envelope(
             StatusCode::FORBIDDEN,
             "csrf_failed",
-            Some("Reload the page and try again."),
+            message,
             &[],
-        );
+        )));
     }
-    let Ok(request) = serde_json::from_slice::<StyleRequest>(&body) else {
-        return envelope(
+    serde_json::from_slice(body).map_err(|_| {
+        Box::new(envelope(
             StatusCode::BAD_REQUEST,
             "invalid_json",
-            Some("Send {\"source\": \"…\", \"theme\": \"…\", \"look\": \"…\"}."),
+            Some(shape),
             &[],
-        );
+        ))
+    })
+}
+
+/// `POST /style` (JSON): see [`StyleRequest`]. Stores nothing.
+pub async fn style(visitor: Visitor, CsrfHeader(token): CsrfHeader, body: Bytes) -> Response {
+    let shape = "Send {\"source\": \"…\", \"theme\": \"…\", \"look\": \"…\"}.";
+    let request = match script_request::<StyleRequest>(&visitor, &token, &body, shape) {
+        Ok(request) => request,
+        Err(refused) => return *refused,
     };
     let form = StyleForm {
         title: String::new(),
@@ -1422,21 +1438,10 @@ pub async fn preview(
     CsrfHeader(token): CsrfHeader,
     body: Bytes,
 ) -> Response {
-    if visitor.check_csrf(&token).is_err() {
-        return envelope(
-            StatusCode::FORBIDDEN,
-            "csrf_failed",
-            Some("Reload the page and try again."),
-            &[],
-        );
-    }
-    let Ok(request) = serde_json::from_slice::<PreviewRequest>(&body) else {
-        return envelope(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            Some("Send {\"source\": \"…\"}."),
-            &[],
-        );
+    let shape = "Send {\"source\": \"…\"}.";
+    let request = match script_request::<PreviewRequest>(&visitor, &token, &body, shape) {
+        Ok(request) => request,
+        Err(refused) => return *refused,
     };
     let failed = match diagrams::preview(
         &state,
