@@ -986,7 +986,9 @@ pub async fn link_map(state: &AppState, by: Requester, source: &str) -> LinkMap 
     let mut map = map.unwrap_or_default();
     // The renderer does not write `target`; the text says which links open a new window.
     for area in &mut map.areas {
-        if links.iter().any(|l| l.new_window && l.url == area.href) {
+        // The renderer writes a bare host with its `/` (`https://example.com/`).
+        let same = |l: &NodeLink| l.url.trim_end_matches('/') == area.href.trim_end_matches('/');
+        if links.iter().any(|l| l.new_window && same(l)) {
             "_blank".clone_into(&mut area.target);
         }
     }

@@ -522,7 +522,7 @@ async fn a_shared_diagrams_click_links_are_areas_over_their_nodes() {
     let server = TestServer::start().await;
     let owner = server.browser();
     let id = owner.new_diagram().await;
-    let source = "flowchart TD\n    a[Start] --> docs[Read the docs]\n    docs --> b[Done]\n    click docs href \"https://example.org/docs?a=1&b=2\" _blank\n    click a \"javascript:alert(1)\"\n    click b call callback()\n";
+    let source = "flowchart TD\n    a[Start] --> docs[Read the docs]\n    docs --> b[Done]\n    click docs href \"https://example.org/docs?a=1&b=2\" _blank\n    click b \"https://example.net\" \"Tip\" _blank\n    click a \"javascript:alert(1)\"\n    click b call callback()\n";
     owner.save(&id, "Linked", source).await;
     owner
         .post(&format!("/d/{id}/share"), &[("enabled", "on")])
@@ -534,7 +534,12 @@ async fn a_shared_diagrams_click_links_are_areas_over_their_nodes() {
     let stranger = server.browser();
     let page = stranger.get(&path).await.body;
     let map = extract_between(&page, "<svg class=\"link-map\"", "</svg>").expect("a link map");
-    assert_eq!(map.matches("<a ").count(), 1, "only the web link: {map}");
+    assert_eq!(map.matches("<a ").count(), 2, "only the web links: {map}");
+    assert_eq!(
+        map.matches("target=\"_blank\"").count(),
+        2,
+        "both ask for a new window: {map}"
+    );
     assert!(
         map.contains("href=\"https://example.org/docs?a=1&#38;b=2\"")
             || map.contains("href=\"https://example.org/docs?a=1&amp;b=2\""),
@@ -548,7 +553,8 @@ async fn a_shared_diagrams_click_links_are_areas_over_their_nodes() {
             .and_then(|v| v.parse().ok())
             .unwrap_or_else(|| panic!("{attr} in {within}"))
     };
-    let rect = extract_between(&map, "<rect", "/>").unwrap();
+    let docs_area = extract_between(&map, "example.org/docs", "</a>").unwrap();
+    let rect = extract_between(&docs_area, "<rect", "/>").unwrap();
     let (x, y, w, h) = (
         number("x", &rect),
         number("y", &rect),
@@ -1413,6 +1419,13 @@ async fn apply_style_writes_theme_and_look_into_the_text_without_saving() {
             .body
             .contains("Style applied to the text: not saved yet")
     );
+    // The preview draws the restyled text (not stored, so inline), and the choice stays.
+    assert!(
+        styled
+            .body
+            .contains("id=\"preview\" src=\"data:image/svg+xml;base64,")
+    );
+    assert!(styled.body.contains("<option value=\"forest\" selected>"));
     assert!(
         styled.body.contains("value=\"Styled, renamed\""),
         "the typed title stays"

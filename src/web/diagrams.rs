@@ -284,6 +284,9 @@ async fn unsaved_editor(
         embed: None,
         themes: diagrams::THEMES,
         looks: styles::LOOKS,
+        chosen_theme: "",
+        chosen_look: "",
+        picture: None,
     }
 }
 
@@ -389,9 +392,14 @@ pub struct EditorPage {
     share_notice: Option<&'static str>,
     /// Ready snippets that embed the shared image (`/s/<id>.svg`): Markdown and HTML.
     embed: Option<Embed>,
-    /// The style picker's choices: mermaid's themes and looks.
+    /// The style picker's choices: mermaid's themes and looks, and the ones just applied.
     themes: &'static [&'static str],
     looks: &'static [&'static str],
+    chosen_theme: &'static str,
+    chosen_look: &'static str,
+    /// The picture of text that is not stored (a style applied without JavaScript), as a
+    /// `data:` URL; None shows the stored diagram (or the sample).
+    picture: Option<String>,
 }
 
 /// How to show a shared diagram's picture elsewhere, as text to paste.
@@ -487,6 +495,9 @@ async fn editor_page(
             .map(|s| Embed::new(&format!("{}.svg", base.share_url(s)), &d.title)),
         themes: diagrams::THEMES,
         looks: styles::LOOKS,
+        chosen_theme: "",
+        chosen_look: "",
+        picture: None,
         share_notice: None,
         problem,
         render_notices,
@@ -931,7 +942,7 @@ pub async fn style_saved(
     let d = live_diagram(&state, &visitor, &id).await?;
     let mut page = editor_page(&state, &visitor, &base, &d, None).await;
     page.version = form.version.unwrap_or(d.version);
-    Ok(restyled(page, &form))
+    Ok(restyled(&state, &visitor, page, &form).await)
 }
 
 /// `POST /new/{sample}/style`: as [`style_saved`], for an editor not stored yet.
@@ -943,14 +954,34 @@ pub async fn style_unsaved(
 ) -> AppResult<Response> {
     let sample = samples::by_slug(&slug).ok_or_else(|| no_such_sample(&slug))?;
     let page = unsaved_editor(&state, &visitor, sample).await;
-    Ok(restyled(page, &form))
+    Ok(restyled(&state, &visitor, page, &form).await)
 }
 
-/// The editor page holding the form's text restyled, or as typed with why not (422).
-fn restyled(mut page: EditorPage, form: &StyleForm) -> Response {
+/// The editor page holding the form's text restyled and drawn, or as typed with why not
+/// (422).
+async fn restyled(
+    state: &AppState,
+    visitor: &Visitor,
+    mut page: EditorPage,
+    form: &StyleForm,
+) -> Response {
+    use base64::Engine;
     page.title.clone_from(&form.title);
+    let known = |list: &'static [&'static str], v: &str| list.iter().find(|x| **x == v).copied();
+    page.chosen_theme = known(diagrams::THEMES, &form.theme).unwrap_or("");
+    page.chosen_look = known(styles::LOOKS, &form.look).unwrap_or("");
     match form.styled() {
         Ok(text) => {
+            // The preview shows the restyled text, which is not stored yet.
+            match diagrams::draw(state, visitor.requester(), &text).await {
+                Ok(rendered) => {
+                    let svg = base64::engine::general_purpose::STANDARD.encode(&*rendered.text);
+                    page.picture = Some(format!("data:image/svg+xml;base64,{svg}"));
+                    page.size = view_box_size(&rendered.text);
+                    page.problem = None;
+                }
+                Err(e) => page.problem = Some(RenderProblem::from(&e)),
+            }
             page.source = text;
             page.notice = Some("Style applied to the text: not saved yet".to_owned());
             page.into_response()

@@ -200,8 +200,8 @@ async fn a_theme_and_a_hand_drawn_look_can_be_picked() {
             &format!("front matter before the diagram: {text:?}"),
         )
         .await;
+        wait_for_forest(&b, "the preview to draw the forest theme").await;
         if matches!(js, Js::On) {
-            wait_for_forest(&b, "the preview to draw the forest theme").await;
             b.check(
                 b.text("#save-state").await == "Unsaved changes",
                 "a style is an edit to save",
