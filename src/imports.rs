@@ -78,6 +78,37 @@ fn too_many() -> ImportError {
     ))
 }
 
+/// Every diagram in what one import brings: the `(name, bytes)` files, in order, then the
+/// Live Editor `link` when it is not blank.
+///
+/// # Errors
+/// [`ImportError::Unreadable`] for the first file or link that holds no diagram, when
+/// nothing was given, or when it all comes to more than [`MAX_PIECES`].
+pub fn pieces<B: AsRef<[u8]>>(
+    files: &[(String, B)],
+    link: &str,
+) -> Result<Vec<Piece>, ImportError> {
+    let mut pieces = Vec::new();
+    for (name, bytes) in files {
+        pieces.extend(pieces_of_file(name, bytes.as_ref())?);
+        if pieces.len() > MAX_PIECES {
+            return Err(too_many());
+        }
+    }
+    if !link.trim().is_empty() {
+        pieces.push(piece_of_link(link)?);
+    }
+    if pieces.is_empty() {
+        return Err(ImportError::Unreadable(
+            "Choose a file or paste a Live Editor link to import.".into(),
+        ));
+    }
+    if pieces.len() > MAX_PIECES {
+        return Err(too_many());
+    }
+    Ok(pieces)
+}
+
 /// A file's diagrams by its name: Markdown blocks, or the whole text (empty text: none).
 fn pieces_of_text(name: &str, text: &str) -> Vec<Piece> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);

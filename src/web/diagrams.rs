@@ -1101,25 +1101,7 @@ pub async fn import(
     let refused = |e: imports::ImportError| {
         AppError::Refused(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
     };
-    let mut pieces = Vec::new();
-    for (name, bytes) in &files {
-        pieces.extend(imports::pieces_of_file(name, bytes).map_err(refused)?);
-    }
-    if !link.trim().is_empty() {
-        pieces.push(imports::piece_of_link(&link).map_err(refused)?);
-    }
-    if pieces.is_empty() {
-        return Err(AppError::Refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Choose a file or paste a Live Editor link to import.".into(),
-        ));
-    }
-    if pieces.len() > imports::MAX_PIECES {
-        return Err(refused(imports::ImportError::Unreadable(format!(
-            "That is more than {} diagrams; import them in smaller parts.",
-            imports::MAX_PIECES
-        ))));
-    }
+    let pieces = imports::pieces(&files, &link).map_err(refused)?;
     match imports::import(&state, &visitor.owner(), pieces).await {
         Ok(created) if created.len() == 1 => {
             Ok(Redirect::to(&format!("/d/{}?imported=1", created[0].id)).into_response())
